@@ -1,0 +1,248 @@
+"""Offline review: the Kubernetes objects a stack would create, without a cluster.
+
+The real program (`__main__.py` of the project) runs under Pulumi's mock runtime with the stack's
+config, and every Kubernetes resource it registers is recorded exactly as the SDK sent it. Those
+records, in a fixed order and with keys sorted, are the rendered objects: there is no second YAML
+generator that could disagree with what `pulumi up` would send.
+"""
+
+import json
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+import yaml
+
+from external_service.config import CONFIG_NAMESPACE, PROJECT_KEYS
+from external_service.errors import ConfigError
+from external_service.manifests import Manifest
+from external_service.spec import SERVICE_NAME_LABEL
+
+PROJECT_FILE = "Pulumi.yaml"
+PROGRAM_FILE = "__main__.py"
+
+# Objects of one service are listed in this order; anything else comes last.
+_KIND_ORDER = {"Service": 0, "Endpoints": 1, "EndpointSlice": 2}
+_FIRST_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project folder holding the external-services program.
+
+    Attributes:
+        directory: The folder that holds `Pulumi.yaml` and the program.
+        name: The project name, which is also the config namespace.
+        stack_config_dir: The folder of the `Pulumi.<stack>.yaml` files.
+    """
+
+    directory: Path
+    name: str
+    stack_config_dir: Path
+
+    @classmethod
+    def find(cls, start: Path) -> "Project":
+        """Finds the project in `start` or the nearest folder above it.
+
+        Raises:
+            ConfigError: No `Pulumi.yaml` is found, or it cannot be read.
+        """
+        for directory in (start, *start.parents):
+            project_file = directory / PROJECT_FILE
+            if project_file.is_file():
+                settings = _read_yaml(project_file)
+                if not isinstance(settings, Mapping) or not isinstance(settings.get("name"), str):
+                    raise ConfigError([f"{project_file}: has no project name"])
+                config_dir = settings.get("stackConfigDir", ".")
+                return cls(
+                    directory=directory,
+                    name=settings["name"],
+                    stack_config_dir=directory / str(config_dir),
+                )
+        raise ConfigError([f"{start}: no {PROJECT_FILE} here or in any folder above"])
+
+    def stack_file(self, stack: str) -> Path:
+        """The stack file of one stack.
+
+        Raises:
+            ConfigError: The stack has no file.
+        """
+        path = self.stack_config_dir / f"Pulumi.{stack}.yaml"
+        if not path.is_file():
+            known = ", ".join(self.stacks()) or "none"
+            raise ConfigError([f"stack {stack}: no stack file at {path}; known stacks: {known}"])
+        return path
+
+    def stacks(self) -> list[str]:
+        """The names of the stacks that have a stack file, sorted."""
+        return sorted(
+            path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            for path in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
+
+def stack_name_of(config_file: Path) -> str:
+    """The stack a config file is for: `x` for `Pulumi.x.yaml`, else the file's stem."""
+    name = config_file.name
+    if name.startswith("Pulumi.") and name.endswith(".yaml"):
+        return name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return config_file.stem
+
+
+def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]:
+    """Reads a stack file into the string map the Pulumi runtime hands to programs.
+
+    Keys without a namespace belong to the project, as in Pulumi itself. Objects and lists are
+    passed as JSON text, which is how the engine passes them too.
+
+    Raises:
+        ConfigError: The file is not a stack file, has an unknown project key, or a project key
+            holds an encrypted value that cannot be read offline.
+    """
+    document = _read_yaml(path)
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise ConfigError([f"stack {stack}: {path} is not a stack file (a mapping with config:)"])
+    entries = document.get("config") or {}
+    if not isinstance(entries, Mapping):
+        raise ConfigError([f"stack {stack}: {path}: config is not a mapping of keys to values"])
+
+    config: dict[str, str] = {}
+    lines: list[str] = []
+    for raw_key, value in entries.items():
+        key = str(raw_key) if ":" in str(raw_key) else f"{project}:{raw_key}"
+        namespace, _, name = key.partition(":")
+        is_ours = namespace == project == CONFIG_NAMESPACE
+        if is_ours and name not in PROJECT_KEYS:
+            lines.append(
+                f"stack {stack}: {key} is not a known key; known keys: "
+                + ", ".join(f"{project}:{known}" for known in PROJECT_KEYS)
+            )
+            continue
+        if isinstance(value, Mapping) and "secure" in value:
+            if is_ours:
+                lines.append(
+                    f"stack {stack}: {key} is encrypted, and an offline render cannot decrypt "
+                    "it; keep service definitions in plain config"
+                )
+            continue
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    if lines:
+        raise ConfigError(lines)
+    return config
+
+
+class _RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record each Kubernetes resource and echo its inputs back as its state."""
+
+    def __init__(self) -> None:
+        self.objects: list[Manifest] = []
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        if args.typ.startswith("kubernetes:"):
+            self.objects.append(_plain(args.inputs))
+        metadata = args.inputs.get("metadata") or {}
+        resource_id = f"{metadata.get('namespace', '')}/{metadata.get('name', args.name)}"
+        return resource_id, dict(args.inputs)
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -> list[Manifest]:
+    """Runs the project's program under mocks and returns the objects it registered, in order.
+
+    Args:
+        project: The project whose program runs.
+        stack: The stack name the program sees.
+        config: The stack config, as `read_stack_config` returns it.
+
+    Returns:
+        The Kubernetes objects, sorted by namespace, service, kind and name.
+
+    Raises:
+        ExternalServiceError: The program refused the config.
+    """
+    mocks = _RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(dict(config))
+    program = project.directory / PROGRAM_FILE
+
+    def run_program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    # `pulumi.runtime.test` runs a function inside the mock runtime and waits for every resource
+    # registration and output it started; it carries no type hints of its own.
+    run_under_mocks = cast(Callable[[Callable[[], None]], Callable[[], None]], pulumi.runtime.test)
+    run_under_mocks(run_program)()
+    return sorted(mocks.objects, key=_object_order)
+
+
+def to_yaml(objects: list[Manifest]) -> str:
+    """Writes objects as one multi-document YAML text."""
+    return yaml.safe_dump_all(
+        objects, sort_keys=False, default_flow_style=False, explicit_start=True
+    )
+
+
+def write_files(objects: list[Manifest], out_dir: Path) -> list[Path]:
+    """Writes one YAML file per object into a new or empty folder.
+
+    Raises:
+        ConfigError: The folder exists and is not empty, so stale files could mislead a reviewer.
+    """
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ConfigError([f"--out {out_dir}: is not a new or empty folder; give one"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for manifest in objects:
+        metadata = manifest["metadata"]
+        path = (
+            out_dir / f"{metadata['namespace']}-{manifest['kind'].lower()}-{metadata['name']}.yaml"
+        )
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
+        paths.append(path)
+    return paths
+
+
+def _object_order(manifest: Manifest) -> tuple[str, str, int, str]:
+    metadata = manifest["metadata"]
+    service = metadata.get("labels", {}).get(SERVICE_NAME_LABEL, metadata["name"])
+    kind_rank = _KIND_ORDER.get(manifest["kind"], len(_KIND_ORDER))
+    return metadata.get("namespace", ""), service, kind_rank, metadata["name"]
+
+
+def _plain(value: Any) -> Any:
+    """A recorded value with sorted keys and whole numbers as integers.
+
+    The runtime sends numbers as floats and maps in no set order; a review diff needs neither.
+    """
+    if isinstance(value, Mapping):
+        keys = sorted(value, key=lambda key: (key not in _FIRST_KEYS, _rank(key), key))
+        return {key: _plain(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _rank(key: str) -> int:
+    return _FIRST_KEYS.index(key) if key in _FIRST_KEYS else 0
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read: {error.strerror}"]) from error
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: is not valid YAML: {error}"]) from error
