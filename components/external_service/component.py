@@ -238,20 +238,23 @@ def _resolve_spec(
 def _resource_args(
     spec: ServiceSpec | pulumi.Output[ServiceSpec],
     build: Callable[[ServiceSpec], Manifest],
-    fields: tuple[str, ...],
+    fields: Mapping[str, str],
 ) -> dict[str, Any]:
     """Turns a manifest into keyword arguments of a pulumi-kubernetes resource.
 
-    The manifest's values are passed as they are, camelCase keys included: the SDK sends key
-    spellings it does not know through untouched, so what is registered is exactly the manifest.
-    `fields` names the top-level fields of the object (all but `apiVersion` and `kind`, which the
-    SDK sets), since a manifest that is still an Output cannot be asked for its keys.
+    Below the top level, the manifest's values are passed as they are, camelCase keys included:
+    the SDK sends key spellings it does not know through untouched, so what is registered is
+    exactly the manifest. `fields` maps each top-level field (all but `apiVersion` and `kind`,
+    which the SDK sets) to its keyword argument, since a manifest that is still an Output cannot
+    be asked for its keys.
     """
     if isinstance(spec, ServiceSpec):
         manifest = build(spec)
-        return {field: manifest[field] for field in fields}
+        return {argument: manifest[field] for field, argument in fields.items()}
     manifest_output = spec.apply(build)
-    return {field: manifest_output.apply(itemgetter(field)) for field in fields}
+    return {
+        argument: manifest_output.apply(itemgetter(field)) for field, argument in fields.items()
+    }
 
 
 def _output(

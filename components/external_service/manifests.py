@@ -23,10 +23,16 @@ from external_service.spec import (
 
 Manifest = dict[str, Any]
 
-# The top-level fields of each object besides apiVersion and kind.
-SERVICE_FIELDS = ("metadata", "spec")
-ENDPOINTS_FIELDS = ("metadata", "subsets")
-SLICE_FIELDS = ("metadata", "addressType", "endpoints", "ports")
+# The top-level fields of each object besides apiVersion and kind, mapped to the keyword argument
+# of the pulumi-kubernetes constructor that takes each one.
+SERVICE_FIELDS = {"metadata": "metadata", "spec": "spec"}
+ENDPOINTS_FIELDS = {"metadata": "metadata", "subsets": "subsets"}
+SLICE_FIELDS = {
+    "metadata": "metadata",
+    "addressType": "address_type",
+    "endpoints": "endpoints",
+    "ports": "ports",
+}
 
 
 def service_manifest(spec: ServiceSpec) -> Manifest:

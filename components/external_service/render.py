@@ -136,17 +136,46 @@ def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]
     return config
 
 
-class _RecordingMocks(pulumi.runtime.Mocks):
-    """Mocks that record each Kubernetes resource and echo its inputs back as its state."""
+@dataclass(frozen=True)
+class Registration:
+    """One resource registration as the mock runtime received it.
+
+    Attributes:
+        typ: The Pulumi type token, e.g. `kubernetes:core/v1:Service`.
+        name: The Pulumi resource name.
+        inputs: The inputs, with keys sorted and whole numbers as integers.
+        import_id: The ID of an existing object to take over, if the resource asked for one.
+    """
+
+    typ: str
+    name: str
+    inputs: Manifest
+    import_id: str | None
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record every registration and echo the inputs back as the resource's state."""
 
     def __init__(self) -> None:
-        self.objects: list[Manifest] = []
+        self.registrations: list[Registration] = []
+
+    @property
+    def objects(self) -> list[Manifest]:
+        """The Kubernetes objects registered so far, in registration order."""
+        return [r.inputs for r in self.registrations if r.typ.startswith("kubernetes:")]
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
-        if args.typ.startswith("kubernetes:"):
-            self.objects.append(_plain(args.inputs))
+        """Records one registration and answers with an ID and the inputs as state."""
+        self.registrations.append(
+            Registration(
+                typ=args.typ,
+                name=args.name,
+                inputs=_plain(args.inputs),
+                import_id=args.resource_id or None,
+            )
+        )
         metadata = args.inputs.get("metadata") or {}
         resource_id = f"{metadata.get('namespace', '')}/{metadata.get('name', args.name)}"
         return resource_id, dict(args.inputs)
@@ -154,6 +183,7 @@ class _RecordingMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """Answers function calls with nothing; the program makes none."""
         return {}, None
 
 
@@ -171,7 +201,7 @@ def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -
     Raises:
         ExternalServiceError: The program refused the config.
     """
-    mocks = _RecordingMocks()
+    mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
     pulumi.runtime.set_all_config(dict(config))
     program = project.directory / PROGRAM_FILE
@@ -183,7 +213,7 @@ def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -
     # registration and output it started; it carries no type hints of its own.
     run_under_mocks = cast(Callable[[Callable[[], None]], Callable[[], None]], pulumi.runtime.test)
     run_under_mocks(run_program)()
-    return sorted(mocks.objects, key=_object_order)
+    return sorted(mocks.objects, key=object_order)
 
 
 def to_yaml(objects: list[Manifest]) -> str:
@@ -213,7 +243,8 @@ def write_files(objects: list[Manifest], out_dir: Path) -> list[Path]:
     return paths
 
 
-def _object_order(manifest: Manifest) -> tuple[str, str, int, str]:
+def object_order(manifest: Manifest) -> tuple[str, str, int, str]:
+    """Sort key of an object: namespace, service, kind (Service, Endpoints, slices), name."""
     metadata = manifest["metadata"]
     service = metadata.get("labels", {}).get(SERVICE_NAME_LABEL, metadata["name"])
     kind_rank = _KIND_ORDER.get(manifest["kind"], len(_KIND_ORDER))

@@ -1,0 +1,1 @@
+"""Unit tests: the component, its validation and the render command, under Pulumi mocks."""
