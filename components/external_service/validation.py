@@ -492,12 +492,14 @@ def _check_address_counts(
     report: _Report,
 ) -> None:
     families = {AddressFamily.of(address) for address in addresses}
-    if endpoint_kind is not None and endpoint_kind.writes_endpoints and len(families) > 1:
+    if endpoint_kind == EndpointKind.ENDPOINTS and len(families) > 1:
+        # A v1 Endpoints object has no address family; a dual-stack service is written as one
+        # EndpointSlice per family instead of relying on how a mixed object gets mirrored.
         report.add(
             field_name,
-            f"mixes IPv4 and IPv6 addresses, which a v1 Endpoints object cannot serve as a "
-            f"dual-stack Service; set endpointKind to {EndpointKind.ENDPOINT_SLICE.value} "
-            "(endpoint_kind in Python) for a dual-stack service",
+            "mixes IPv4 and IPv6 addresses; a dual-stack service needs one EndpointSlice per "
+            f"family, so set endpointKind to {EndpointKind.ENDPOINT_SLICE.value} or "
+            f"{EndpointKind.BOTH.value} (endpoint_kind in Python)",
         )
     for family in sorted(families):
         count = sum(1 for address in addresses if AddressFamily.of(address) == family)
