@@ -1,0 +1,148 @@
+"""The render command: reviewed snapshots of every stack, and its behaviour as a program.
+
+Snapshots live in `tests/__snapshots__/` as plain YAML, exactly as `render` prints them, so a
+change to what a stack would create shows up in review as a diff of Kubernetes objects. Update
+them with `pytest --snapshot-update` after checking the diff.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from external_service.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+STACKS = sorted(path.name.split(".")[1] for path in (REPO / "stacks").glob("Pulumi.*.yaml"))
+
+
+class YamlSnapshot(SingleFileSnapshotExtension):
+    """One reviewed YAML file per snapshot."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "yaml"
+
+
+def render(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """Runs `python -m external_service render` as a user would, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "external_service", "render", *arguments],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_every_stack_has_a_snapshot() -> None:
+    assert STACKS == ["dev", "prod", "staging"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_renders_as_reviewed(
+    stack: str, snapshot: SnapshotAssertion, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["render", "--stack", stack, "--project-dir", str(REPO)])
+    out, err = capsys.readouterr()
+
+    assert (code, err) == (0, "")
+    assert out == snapshot(extension_class=YamlSnapshot)
+
+
+def test_dev_renders_the_plat_dev_pair_from_the_command_line() -> None:
+    result = render("--stack", "dev")
+
+    assert result.returncode == 0, result.stderr
+    objects = list(yaml.safe_load_all(result.stdout))
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Service", "plat-dev"),
+        ("Endpoints", "plat-dev"),
+    ]
+    service, endpoints = objects
+    assert "selector" not in service["spec"]
+    assert endpoints["subsets"] == [
+        {"addresses": [{"ip": "10.5.10.109"}], "ports": [{"port": 3306}]}
+    ]
+
+
+def test_bad_input_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.review.yaml"
+    stack_file.write_text(
+        "config:\n"
+        "  external-services:services:\n"
+        "    - name: plat-dev\n"
+        "      addresses: [127.0.0.1]\n"
+        "      ports: [{port: 70000}]\n"
+    )
+
+    result = render("--config-file", str(stack_file))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: stack review: plat-dev: addresses[0] '127.0.0.1' is a loopback address; "
+        "Kubernetes rejects loopback endpoints",
+        "error: stack review: plat-dev: ports[0].port 70000 is outside the port range; give 1 "
+        "to 65535",
+    ]
+
+
+def test_unknown_stack_names_the_known_ones() -> None:
+    result = render("--stack", "qa")
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "stack qa: no stack file at" in result.stderr
+    assert "known stacks: dev, prod, staging" in result.stderr
+
+
+def test_out_writes_one_file_per_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "manifests"
+
+    code = main(["render", "--stack", "prod", "--project-dir", str(REPO), "--out", str(out_dir)])
+
+    assert code == 0
+    files = sorted(path.name for path in out_dir.iterdir())
+    assert files == ["default-endpoints-plat-prod.yaml", "default-service-plat-prod.yaml"]
+    endpoints = yaml.safe_load((out_dir / "default-endpoints-plat-prod.yaml").read_text())
+    assert [a["ip"] for a in endpoints["subsets"][0]["addresses"]] == ["10.5.30.109", "10.5.30.110"]
+    assert capsys.readouterr().out.splitlines() == [str(out_dir / name) for name in reversed(files)]
+
+
+def test_out_refuses_a_folder_with_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stale.yaml").write_text("kind: Service\n")
+
+    code = main(["render", "--stack", "dev", "--project-dir", str(REPO), "--out", str(tmp_path)])
+
+    assert code == 1
+    assert "is not a new or empty folder" in capsys.readouterr().err
+
+
+def test_config_file_renders_a_proposed_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proposed = tmp_path / "Pulumi.dev.yaml"
+    proposed.write_text(
+        (REPO / "stacks" / "Pulumi.dev.yaml").read_text().replace("10.5.10.109", "10.5.10.110")
+    )
+
+    code = main(["render", "--config-file", str(proposed), "--project-dir", str(REPO)])
+
+    assert code == 0
+    endpoints = list(yaml.safe_load_all(capsys.readouterr().out))[1]
+    assert endpoints["subsets"][0]["addresses"] == [{"ip": "10.5.10.110"}]
+
+
+def test_render_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for _ in range(3):
+        main(["render", "--stack", "prod", "--project-dir", str(REPO)])
+        outputs.append(capsys.readouterr().out)
+
+    assert outputs[0] == outputs[1] == outputs[2]
