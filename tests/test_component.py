@@ -205,3 +205,31 @@ def test_user_labels_and_annotations_reach_every_object(deploy: Deploy) -> None:
             "app.kubernetes.io/managed-by": "pulumi",
         }, obj["kind"]
         assert obj["metadata"]["annotations"] == {"example.com/owner": "dba"}, obj["kind"]
+
+
+def test_adopt_imports_the_existing_service_and_endpoints(deploy: Deploy) -> None:
+    deployed = deploy({**DEV, "namespace": "data", "adopt": True, "endpoint_kind": "Both"})
+
+    import_ids = {r.typ: r.import_id for r in deployed.mocks.registrations}
+    assert import_ids == {
+        TYPE_TOKEN: None,
+        "kubernetes:core/v1:Service": "data/plat-dev",
+        "kubernetes:core/v1:Endpoints": "data/plat-dev",
+        # Hand-made setups have no slices of ours: they are created, not taken over.
+        "kubernetes:discovery.k8s.io/v1:EndpointSlice": None,
+    }
+
+
+def test_without_adopt_nothing_is_imported(deploy: Deploy) -> None:
+    deployed = deploy(DEV)
+
+    assert {r.import_id for r in deployed.mocks.registrations} == {None}
+
+
+def test_adopt_needs_a_known_name(deploy: Deploy) -> None:
+    name = pulumi.Output.from_input("plat-dev")
+
+    with pytest.raises(
+        ValidationError, match=r"adopt needs service_name known when the program runs \(not from"
+    ):
+        deploy({**DEV, "service_name": name, "adopt": True})

@@ -83,8 +83,8 @@ def test_every_problem_of_every_service_is_listed_with_the_stack() -> None:
 
     assert lines == (
         "stack dev: plat-dev: adresses is not a known key; did you mean 'addresses'? known "
-        "keys: addresses, annotations, clusterDomain, endpointKind, headless, hostname, labels, "
-        "name, namespace, ports",
+        "keys: addresses, adopt, annotations, clusterDomain, endpointKind, headless, hostname, "
+        "labels, name, namespace, ports",
         "stack dev: services[1] 'plat-staging' is not a service; give a mapping with name, "
         "addresses, ports",
         "stack dev: services[2]: name is missing; give the Service name, e.g. 'plat-dev'",

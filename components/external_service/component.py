@@ -28,7 +28,7 @@ from external_service.manifests import (
     service_manifest,
 )
 from external_service.spec import AddressFamily, EndpointKind, ServiceSpec
-from external_service.validation import validate_service
+from external_service.validation import DEFAULT_NAMESPACE, validate_service
 
 # Chosen once for good: the type token is part of every child's URN, so changing it would replace
 # every deployed Service (and change its cluster IP) unless each user adds an alias.
@@ -71,6 +71,10 @@ class ExternalServiceArgs(TypedDict, total=False):
             decides which objects exist.
         headless: Whether the Service has no cluster IP, so that DNS answers with the addresses.
             A plain value.
+        adopt: Whether to take over a Service and Endpoints of the same name that already exist
+            (made by hand, say) instead of failing because they exist; they keep their cluster
+            IP and UID. A plain value; needs `service_name` and `namespace` known when the
+            program runs.
     """
 
     addresses: pulumi.Input[Sequence[pulumi.Input[str]]]
@@ -83,6 +87,7 @@ class ExternalServiceArgs(TypedDict, total=False):
     cluster_domain: pulumi.Input[str]
     endpoint_kind: EndpointKind | str
     headless: bool
+    adopt: bool
 
 
 class PortOutput(TypedDict):
@@ -136,10 +141,13 @@ class ExternalService(pulumi.ComponentResource):
         spec = _resolve_spec(resource_name, args)
         super().__init__(t=TYPE_TOKEN, name=resource_name, props=None, opts=opts)
         child_opts = pulumi.ResourceOptions(parent=self)
+        # Taking over: the engine imports the existing Service and Endpoints, then updates them
+        # to the declared state, so their cluster IP and UID stay the same.
+        adopt_opts = pulumi.ResourceOptions(parent=self, import_=layout.adopt_id)
 
         self.service = k8s.core.v1.Service(
             resource_name=resource_name,
-            opts=child_opts,
+            opts=adopt_opts,
             **_resource_args(spec, service_manifest, SERVICE_FIELDS),
         )
 
@@ -149,7 +157,7 @@ class ExternalService(pulumi.ComponentResource):
         if layout.has_endpoints and layout.endpoint_kind.writes_endpoints:
             self.endpoints = k8s.core.v1.Endpoints(
                 resource_name=resource_name,
-                opts=child_opts,
+                opts=adopt_opts,
                 **_resource_args(spec, endpoints_manifest, ENDPOINTS_FIELDS),
             )
         if layout.has_endpoints and layout.endpoint_kind.writes_slices:
@@ -187,9 +195,12 @@ class _Layout:
     other resources' outputs.
     """
 
-    def __init__(self, *, endpoint_kind: EndpointKind, has_endpoints: bool) -> None:
+    def __init__(
+        self, *, endpoint_kind: EndpointKind, has_endpoints: bool, adopt_id: str | None
+    ) -> None:
         self.endpoint_kind = endpoint_kind
         self.has_endpoints = has_endpoints
+        self.adopt_id = adopt_id
 
     @classmethod
     def read(cls, resource_name: str, args: ExternalServiceArgs) -> "_Layout":
@@ -200,14 +211,18 @@ class _Layout:
                 message="must be a plain value known when the program runs, since it decides "
                 "which Kubernetes objects exist; it cannot come from another resource's output",
             )
-            for key in ("endpoint_kind", "headless")
+            for key in ("endpoint_kind", "headless", "adopt")
             if key in args and not _is_known(args.get(key))
         ]
         if problems:
             raise ValidationError(resource_name, problems)
         kind = args.get("endpoint_kind", EndpointKind.ENDPOINTS)
         endpoint_kind = EndpointKind(kind) if kind in set(EndpointKind) else EndpointKind.ENDPOINTS
-        return cls(endpoint_kind=endpoint_kind, has_endpoints=args.get("hostname") is None)
+        return cls(
+            endpoint_kind=endpoint_kind,
+            has_endpoints=args.get("hostname") is None,
+            adopt_id=_adopt_id(resource_name, args) if args.get("adopt") is True else None,
+        )
 
     def slice_families(self, spec: ServiceSpec | pulumi.Output[ServiceSpec]) -> list[AddressFamily]:
         """The families to write slices for: those present, or both while addresses are unknown.
@@ -218,6 +233,32 @@ class _Layout:
         if isinstance(spec, ServiceSpec):
             return list(spec.address_families)
         return list(AddressFamily)
+
+
+def _adopt_id(resource_name: str, args: ExternalServiceArgs) -> str:
+    """The `namespace/name` ID of the existing objects to take over.
+
+    Resource options cannot wait for outputs, so the name and namespace must be plain values.
+    """
+    name = args.get("service_name", resource_name)
+    namespace = args.get("namespace", DEFAULT_NAMESPACE)
+    unknown = [
+        key
+        for key, value in (("service_name", name), ("namespace", namespace))
+        if not isinstance(value, str)
+    ]
+    if unknown:
+        raise ValidationError(
+            resource_name,
+            [
+                Problem(
+                    field="adopt",
+                    message=f"needs {' and '.join(unknown)} known when the program runs (not "
+                    "from another resource's output), to name the existing objects to take over",
+                )
+            ],
+        )
+    return f"{namespace}/{name}"
 
 
 def _resolve_spec(

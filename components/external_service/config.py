@@ -132,6 +132,7 @@ def service_args(service: ServiceSpec) -> ExternalServiceArgs:
         cluster_domain=service.cluster_domain,
         endpoint_kind=service.endpoint_kind,
         headless=service.headless,
+        adopt=service.adopt,
     )
     if service.hostname is not None:
         args["hostname"] = service.hostname

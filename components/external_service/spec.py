@@ -73,6 +73,7 @@ class ServiceSpec:
     """Everything needed to write the Kubernetes objects of one external service.
 
     Exactly one of `addresses` (endpoints mode) and `hostname` (ExternalName mode) is set.
+    `adopt` asks to take over a same-named Service and Endpoints that already exist.
     """
 
     service_name: str
@@ -85,6 +86,7 @@ class ServiceSpec:
     cluster_domain: str
     endpoint_kind: EndpointKind
     headless: bool
+    adopt: bool = False
 
     @property
     def dns_name(self) -> str:

@@ -58,6 +58,7 @@ SERVICE_KEYS = (
     "cluster_domain",
     "endpoint_kind",
     "headless",
+    "adopt",
 )
 PORT_KEYS = ("name", "port", "target_port", "protocol", "app_protocol")
 
@@ -104,6 +105,7 @@ CONFIG_SPELLING = Spelling(
         "cluster_domain": "clusterDomain",
         "endpoint_kind": "endpointKind",
         "headless": "headless",
+        "adopt": "adopt",
     },
     port_keys={
         "name": "name",
@@ -181,6 +183,7 @@ def validate_service(
     # The shape of the service decides which rules apply to addresses and ports.
     endpoint_kind = _endpoint_kind(values, spelling, report)
     headless = _flag(values, "headless", spelling, report)
+    adopt = _flag(values, "adopt", spelling, report)
     hostname, addresses = _target(values, endpoint_kind, spelling, report)
     names_dns_target = values.get(spelling.key("hostname")) is not None
     ports = _ports(
@@ -215,6 +218,7 @@ def validate_service(
         cluster_domain=_known(cluster_domain),
         endpoint_kind=_known(endpoint_kind),
         headless=headless,
+        adopt=adopt,
     )
 
 
