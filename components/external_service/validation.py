@@ -545,7 +545,7 @@ def _ports(
         report.add(field_name, "is empty; give at least one port, e.g. [{port: 3306}]")
         return ()
 
-    ports: list[PortSpec] = []
+    ports: list[tuple[int, PortSpec]] = []
     for index, raw in enumerate(value):
         port = _port(
             raw,
@@ -556,9 +556,9 @@ def _ports(
             report=report,
         )
         if port is not None:
-            ports.append(port)
+            ports.append((index, port))
     _check_port_duplicates(ports, field_name, spelling, report)
-    return tuple(ports)
+    return tuple(port for _, port in ports)
 
 
 def _port(
@@ -676,11 +676,12 @@ def _app_protocol(value: object, field_name: str, report: _Report) -> str | None
 
 
 def _check_port_duplicates(
-    ports: Sequence[PortSpec], field_name: str, spelling: Spelling, report: _Report
+    ports: Sequence[tuple[int, PortSpec]], field_name: str, spelling: Spelling, report: _Report
 ) -> None:
+    """Reports repeated names and port/protocol pairs, by each port's place in the input."""
     names: dict[str, int] = {}
     numbers: dict[tuple[int, str], int] = {}
-    for index, port in enumerate(ports):
+    for index, port in ports:
         where = f"{field_name}[{index}]"
         if port.name is not None:
             if port.name in names:
