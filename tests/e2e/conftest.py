@@ -7,6 +7,7 @@ temporary folder. Every test module here carries `pytestmark = pytest.mark.e2e`,
 unit run (`-m "not e2e"`, the default in pyproject.toml) leaves them out.
 """
 
+import functools
 import os
 import subprocess
 import time
@@ -23,6 +24,20 @@ REPO = Path(__file__).resolve().parents[2]
 PULUMI_TIMEOUT = 600
 
 _T = TypeVar("_T")
+
+
+@functools.cache
+def toolchain_environment() -> dict[str, str]:
+    """This process's environment with the built Pulumi tools on PATH (`scripts/toolchain`)."""
+    shown = subprocess.run(
+        ["bash", "-c", 'eval "$(scripts/toolchain)" && env -0'],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+        timeout=3600,
+    )
+    pairs = (entry.split("=", 1) for entry in shown.stdout.decode().split("\0") if "=" in entry)
+    return dict(pairs)
 
 
 @dataclass(frozen=True)
