@@ -243,3 +243,25 @@ def test_bad_input_stops_the_deployment_before_anything_is_created(
     assert cluster.read("Service", "orders-db", "default") is None
     with pytest.raises(client.ApiException):
         cluster.core.read_namespaced_endpoints("orders-db", "default")
+
+
+def test_dual_stack_service_gets_both_families_and_a_slice_each(
+    stack: auto.Stack, cluster: Cluster
+) -> None:
+    # scripts/cluster gives the API server an IPv4 and an IPv6 service range.
+    dual: ExternalServiceArgs = {
+        "addresses": ["10.1.1.10", "2001:db8::10", "10.1.1.12"],
+        "endpoint_kind": "EndpointSlice",
+        "ports": [{"name": "redis", "port": 6379}],
+    }
+
+    up(stack, service_program("cache", dual))
+
+    service = cluster.read("Service", "cache", "default")
+    assert service is not None
+    assert service["spec"]["ipFamilies"] == ["IPv4", "IPv6"]
+    assert len(service["spec"]["clusterIPs"]) == 2, service["spec"]["clusterIPs"]
+    slices = {s["addressType"]: s for s in cluster.slices_of("cache", "default")}
+    assert sorted(slices) == ["IPv4", "IPv6"]
+    assert [e["addresses"] for e in slices["IPv4"]["endpoints"]] == [["10.1.1.10"], ["10.1.1.12"]]
+    assert [e["addresses"] for e in slices["IPv6"]["endpoints"]] == [["2001:db8::10"]]
