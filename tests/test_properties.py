@@ -1024,12 +1024,6 @@ HUGE_NUMBERS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="known bug: int() of the digits, and show() of the number, raise a bare ValueError "
-    "past 4300 digits instead of reporting a problem",
-)
 @pytest.mark.parametrize(("values", "spelling", "field"), HUGE_NUMBERS)
 def test_a_number_too_long_to_print_is_refused_as_a_problem(
     values: dict[str, object], spelling: Spelling, field: str

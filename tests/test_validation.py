@@ -84,7 +84,7 @@ REFUSED = [
     ),
     pytest.param(
         with_address("fd00::1%eth0"),
-        r"addresses\[0\] 'fd00::1%eth0' has an IPv6 zone index",
+        r"addresses\[0\] 'fd00::1%eth0' has a zone index",
         id="zone-index",
     ),
     pytest.param(

@@ -118,14 +118,25 @@ CONFIG_SPELLING = Spelling(
 )
 
 
+# Longer values are cut in messages: a message must stay one readable line.
+MAX_SHOWN_CHARACTERS = 80
+
+
 def show(value: object) -> str:
     """Writes a value the way messages quote it: strings in quotes, the rest as JSON."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        # Python refuses to print integers of more than 4300 digits; none is a valid input.
+        return f"<a {value.bit_length()}-bit number>"
     if isinstance(value, str):
-        return repr(value)
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = repr(value)
+    if len(text) > MAX_SHOWN_CHARACTERS:
+        return f"{text[:MAX_SHOWN_CHARACTERS]}... ({len(text)} characters)"
+    return text
 
 
 class _Report:
@@ -446,7 +457,7 @@ def _address(raw: object, field_name: str, report: _Report) -> IPAddress | None:
     if "%" in raw:
         report.add(
             field_name,
-            f"{show(raw)} has an IPv6 zone index; Kubernetes takes plain IP addresses only",
+            f"{show(raw)} has a zone index ('%...'); Kubernetes takes plain IP addresses only",
         )
         return None
     address = _parse_ip(raw)
@@ -620,7 +631,8 @@ def _port_number(value: object, field_name: str, spelling: Spelling, report: _Re
         return None
     number: object = value
     if spelling.from_text and isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
+        # More than five digits is out of range anyway; no need to convert a huge number.
+        number = int(value) if len(value) <= 5 else 65536
     if isinstance(number, bool) or not isinstance(number, int):
         report.add(field_name, f"{show(value)} is not a whole number; give a port from 1 to 65535")
         return None

@@ -43,11 +43,22 @@ def assert_deployed(cluster: Cluster, objects: list[dict[str, Any]]) -> None:
             assert "selector" not in live["spec"], f"Service {namespace}/{name} has a selector"
             assert live["spec"]["ports"] == expected["spec"]["ports"], f"{name} ports"
         elif kind == "Endpoints":
-            assert live["subsets"] == expected["subsets"], f"Endpoints {namespace}/{name}"
+            assert endpoint_view(live) == endpoint_view(expected), f"Endpoints {namespace}/{name}"
             eventually(
                 partial(assert_mirrored, cluster, expected),
                 what=f"the mirrored EndpointSlice of {namespace}/{name}",
             )
+
+
+def endpoint_view(endpoints: dict[str, Any]) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
+    """Addresses and ports of an Endpoints object, with the API server's defaults filled in."""
+    return [
+        (
+            [address["ip"] for address in subset["addresses"]],
+            [(p.get("name"), p["port"], p.get("protocol", "TCP")) for p in subset["ports"]],
+        )
+        for subset in endpoints["subsets"]
+    ]
 
 
 def assert_mirrored(cluster: Cluster, endpoints: dict[str, Any]) -> None:
