@@ -218,6 +218,12 @@ def test_adopt_imports_the_existing_service_and_endpoints(deploy: Deploy) -> Non
         # Hand-made setups have no slices of ours: they are created, not taken over.
         "kubernetes:discovery.k8s.io/v1:EndpointSlice": None,
     }
+    # Fields the hand-written objects' manager owns are taken over by a forced apply.
+    forced = {
+        obj["kind"]: obj["metadata"].get("annotations", {}).get("pulumi.com/patchForce")
+        for obj in deployed.objects
+    }
+    assert forced == {"Service": "true", "Endpoints": "true", "EndpointSlice": None}
 
 
 def test_without_adopt_nothing_is_imported(deploy: Deploy) -> None:

@@ -36,6 +36,9 @@ TYPE_TOKEN = "external-services:index:ExternalService"
 
 _T = TypeVar("_T")
 
+# Fields of an adopted Service that the API server filled in and the inputs leave out.
+ASSIGNED_CLUSTER_IP_FIELDS = ["spec.clusterIP", "spec.clusterIPs"]
+
 
 class PortArgs(TypedDict, total=False):
     """One port of an external service.
@@ -142,12 +145,19 @@ class ExternalService(pulumi.ComponentResource):
         super().__init__(t=TYPE_TOKEN, name=resource_name, props=None, opts=opts)
         child_opts = pulumi.ResourceOptions(parent=self)
         # Taking over: the engine imports the existing Service and Endpoints, then updates them
-        # to the declared state, so their cluster IP and UID stay the same.
+        # to the declared state, so their cluster IP and UID stay the same. The imported Service
+        # carries the cluster IP the API server assigned, which these inputs never state; the
+        # provider would take its absence for a change that needs a new Service, so it is kept.
         adopt_opts = pulumi.ResourceOptions(parent=self, import_=layout.adopt_id)
+        service_opts = adopt_opts
+        if layout.adopt_id is not None and not layout.headless:
+            service_opts = pulumi.ResourceOptions.merge(
+                adopt_opts, pulumi.ResourceOptions(ignore_changes=ASSIGNED_CLUSTER_IP_FIELDS)
+            )
 
         self.service = k8s.core.v1.Service(
             resource_name=resource_name,
-            opts=adopt_opts,
+            opts=service_opts,
             **_resource_args(spec, service_manifest, SERVICE_FIELDS),
         )
 
@@ -196,10 +206,16 @@ class _Layout:
     """
 
     def __init__(
-        self, *, endpoint_kind: EndpointKind, has_endpoints: bool, adopt_id: str | None
+        self,
+        *,
+        endpoint_kind: EndpointKind,
+        has_endpoints: bool,
+        headless: bool,
+        adopt_id: str | None,
     ) -> None:
         self.endpoint_kind = endpoint_kind
         self.has_endpoints = has_endpoints
+        self.headless = headless
         self.adopt_id = adopt_id
 
     @classmethod
@@ -221,6 +237,7 @@ class _Layout:
         return cls(
             endpoint_kind=endpoint_kind,
             has_endpoints=args.get("hostname") is None,
+            headless=args.get("headless") is True,
             adopt_id=_adopt_id(resource_name, args) if args.get("adopt") is True else None,
         )
 

@@ -23,6 +23,9 @@ from external_service.spec import (
 
 Manifest = dict[str, Any]
 
+# Makes pulumi-kubernetes apply with force, taking over fields another field manager owns.
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+
 # The top-level fields of each object besides apiVersion and kind, mapped to the keyword argument
 # of the pulumi-kubernetes constructor that takes each one.
 SERVICE_FIELDS = {"metadata": "metadata", "spec": "spec"}
@@ -59,7 +62,9 @@ def service_manifest(spec: ServiceSpec) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(spec, name=spec.service_name, labels=_labels(spec)),
+        "metadata": metadata(
+            spec, name=spec.service_name, labels=_labels(spec), taken_over=spec.adopt
+        ),
         "spec": service_spec,
     }
 
@@ -73,7 +78,7 @@ def endpoints_manifest(spec: ServiceSpec) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Endpoints",
-        "metadata": metadata(spec, name=spec.service_name, labels=labels),
+        "metadata": metadata(spec, name=spec.service_name, labels=labels, taken_over=spec.adopt),
         "subsets": [
             {
                 "addresses": [{"ip": str(address)} for address in spec.addresses],
@@ -114,11 +119,24 @@ def slice_name(service_name: str, family: AddressFamily) -> str:
     return f"{service_name}-{family.value.lower()}"
 
 
-def metadata(spec: ServiceSpec, *, name: str, labels: dict[str, str]) -> Manifest:
-    """Object metadata shared by every object of the service."""
+def metadata(
+    spec: ServiceSpec, *, name: str, labels: dict[str, str], taken_over: bool = False
+) -> Manifest:
+    """Object metadata shared by every object of the service.
+
+    Args:
+        spec: The validated service.
+        name: The object's name.
+        labels: The object's labels.
+        taken_over: Whether the object already exists and is being adopted: its fields are then
+            owned by whoever wrote it, and the server-side apply must take them over by force.
+    """
     result: Manifest = {"name": name, "namespace": spec.namespace, "labels": labels}
-    if spec.annotations:
-        result["annotations"] = dict(spec.annotations)
+    annotations = dict(spec.annotations)
+    if taken_over:
+        annotations[PATCH_FORCE_ANNOTATION] = "true"
+    if annotations:
+        result["annotations"] = annotations
     return result
 
 
