@@ -97,8 +97,13 @@ class Cluster:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A local control plane for the whole session, stopped and removed afterwards."""
-    state = tmp_path_factory.mktemp("cluster")
+    """A local control plane for the whole session, stopped and removed afterwards.
+
+    `EXTERNAL_SERVICES_E2E_CLUSTER_STATE` names its state folder, so that a caller (CI) can stop
+    it even if this process dies; by default it is a temporary folder.
+    """
+    chosen = os.environ.get("EXTERNAL_SERVICES_E2E_CLUSTER_STATE")
+    state = Path(chosen) if chosen else tmp_path_factory.mktemp("cluster") / "state"
     subprocess.run([REPO / "scripts" / "cluster", "up", state], check=True, timeout=1800)
     try:
         kubeconfig = state / "kubeconfig"
