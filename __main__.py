@@ -6,14 +6,29 @@ environment. All configuration is read and validated here, once, before any reso
 
 import pulumi
 
-from external_service import ExternalService, PortOutput
+from external_service import ExternalService, ExternalServiceArgs, PortOutput
 from external_service.config import read_stack_settings, service_args
+from external_service.spec import ServiceSpec
 
 settings = read_stack_settings(pulumi.Config("external-services"), stack=pulumi.get_stack())
+# Set when the default Kubernetes provider writes YAML instead of talking to a cluster.
+render_directory = pulumi.Config("kubernetes").get("renderYamlToDirectory")
+
+
+def _args(spec: ServiceSpec) -> ExternalServiceArgs:
+    """The component inputs of one service; a render has no cluster to take objects over from."""
+    args = service_args(spec)
+    if spec.adopt and render_directory is not None:
+        pulumi.log.warn(
+            f"{spec.service_name}: adopt has no effect while rendering to {render_directory}: "
+            "there is no cluster to take objects over from"
+        )
+        args["adopt"] = False
+    return args
+
 
 services = {
-    spec.service_name: ExternalService(spec.service_name, service_args(spec))
-    for spec in settings.services
+    spec.service_name: ExternalService(spec.service_name, _args(spec)) for spec in settings.services
 }
 
 

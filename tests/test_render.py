@@ -53,6 +53,18 @@ def test_stack_renders_as_reviewed(
     assert out == snapshot(extension_class=YamlSnapshot)
 
 
+def test_every_kind_and_mode_renders_as_reviewed(
+    snapshot: SnapshotAssertion, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = Path(__file__).parent / "stacks" / "Pulumi.every-kind.yaml"
+
+    code = main(["render", "--config-file", str(stack_file), "--project-dir", str(REPO)])
+    out, err = capsys.readouterr()
+
+    assert (code, err) == (0, "")
+    assert out == snapshot(extension_class=YamlSnapshot)
+
+
 def test_dev_renders_the_plat_dev_pair_from_the_command_line() -> None:
     result = render("--stack", "dev")
 

@@ -17,7 +17,11 @@ from tests.e2e.conftest import REPO, PulumiFactory
 
 pytestmark = pytest.mark.e2e
 
-STACKS = sorted(path.name.split(".")[1] for path in (REPO / "stacks").glob("Pulumi.*.yaml"))
+# Every stack of the project, and a file with one service of every endpoint kind and mode.
+STACK_FILES = [
+    *sorted((REPO / "stacks").glob("Pulumi.*.yaml")),
+    REPO / "tests" / "stacks" / "Pulumi.every-kind.yaml",
+]
 
 
 def key(manifest: dict[str, Any]) -> tuple[str, str, str]:
@@ -25,18 +29,21 @@ def key(manifest: dict[str, Any]) -> tuple[str, str, str]:
     return manifest["kind"], metadata.get("namespace", ""), metadata["name"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda path: path.name.split(".")[1])
 def test_provider_rendered_manifests_match_the_offline_render(
-    stack: str, pulumi_stack: PulumiFactory, tmp_path: Path
+    stack_file: Path, pulumi_stack: PulumiFactory, tmp_path: Path
 ) -> None:
+    stack = stack_file.name.split(".")[1]
     out = tmp_path / "manifests"
 
-    pulumi_stack(stack).run("up", "--yes", "--skip-preview", "--non-interactive", render_to=out)
+    pulumi_stack(stack).run(
+        "up", "--yes", "--skip-preview", "--non-interactive", config_file=stack_file, render_to=out
+    )
 
     rendered = [yaml.safe_load(path.read_text()) for path in sorted(out.rglob("*.yaml"))]
     project = Project.find(REPO)
-    config = read_stack_config(
-        REPO / "stacks" / f"Pulumi.{stack}.yaml", project=project.name, stack=stack
-    )
+    config = read_stack_config(stack_file, project=project.name, stack=stack)
+    # The program sees the same render setting as the provider (it drops adopt in a render).
+    config["kubernetes:renderYamlToDirectory"] = str(out)
     offline = render_objects(project, stack=stack, config=config)
     assert sorted(rendered, key=key) == sorted(offline, key=key)
