@@ -134,3 +134,29 @@ def test_stack_deploys_updates_in_place_and_destroys(
         metadata = expected["metadata"]
         live = cluster.read(expected["kind"], metadata["name"], metadata["namespace"])
         assert live is None, f"{expected['kind']} {metadata['name']} is left after destroy"
+
+
+def test_a_config_mistake_stops_the_main_job_with_one_line_per_problem(
+    cluster: Cluster, pulumi_stack: PulumiFactory, tmp_path: Path
+) -> None:
+    mistaken = tmp_path / "Pulumi.mistaken.yaml"
+    mistaken.write_text(
+        "config:\n"
+        "  external-services:services:\n"
+        "    - name: plat-dev\n"
+        "      adresses: [10.5.10.109]\n"
+        "      ports: [{port: 3306}]\n"
+    )
+
+    result = pulumi_stack("mistaken", cluster).run(
+        "up", "--yes", "--non-interactive", config_file=mistaken, check=False
+    )
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "stack mistaken: plat-dev: adresses is not a known key; did you mean 'addresses'?" in (
+        output
+    )
+    assert "stack mistaken: plat-dev: addresses is missing;" in output
+    assert "Traceback" not in output
+    assert cluster.read("Service", "plat-dev", "default") is None
