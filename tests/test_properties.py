@@ -42,9 +42,24 @@ from external_service.validation import (
     DEFAULT_NAMESPACE,
     PROTOCOLS,
     PYTHON_SPELLING,
-    RESERVED_LABELS,
     Spelling,
     validate_service,
+)
+from tests.strategies import (
+    LOWER,
+    LOWER_ALNUM,
+    annotation_values,
+    app_protocols,
+    dns_labels,
+    dns_subdomains,
+    endpoint_addresses,
+    hostnames,
+    label_keys,
+    label_values,
+    parses_as_ip,
+    port_names,
+    qualified_names,
+    service_names,
 )
 
 # How messages name the service under test.
@@ -80,118 +95,6 @@ def _parse_each_schema_once() -> Iterator[None]:
         yield
 
 
-# Names. Each strategy builds exactly the syntax its rule allows, up to the length limit, so that
-# the longest legal names are tried too. They are built from character sets rather than with
-# `from_regex`, which is several times slower per example.
-
-LOWER = string.ascii_lowercase
-LOWER_ALNUM = LOWER + string.digits
-ALNUM = string.ascii_letters + string.digits
-
-
-def edged_text(*, edge: str, inner: str, last: str, max_size: int) -> st.SearchStrategy[str]:
-    """One `edge` character, or `edge` + up to max_size - 2 `inner` characters + one `last`."""
-    ends_with_last = st.tuples(
-        st.sampled_from(edge), st.text(alphabet=inner, max_size=max_size - 2), st.sampled_from(last)
-    ).map("".join)
-    return st.sampled_from(edge) | ends_with_last
-
-
-# DNS-1035 label: a Service name must start with a letter, since it becomes a DNS label that must
-# not read as a number.
-service_names = edged_text(edge=LOWER, inner=LOWER_ALNUM + "-", last=LOWER_ALNUM, max_size=63)
-
-# DNS-1123 label: a namespace may start with a digit, unlike a Service name.
-dns_labels = edged_text(edge=LOWER_ALNUM, inner=LOWER_ALNUM + "-", last=LOWER_ALNUM, max_size=63)
-
-# Short labels keep subdomains (DNS prefixes, cluster domains) well under 253 characters; the
-# length limit of a label is exercised by `dns_labels`.
-short_dns_labels = edged_text(
-    edge=LOWER_ALNUM, inner=LOWER_ALNUM + "-", last=LOWER_ALNUM, max_size=10
-)
-dns_subdomains = st.lists(short_dns_labels, min_size=1, max_size=3).map(".".join)
-
-
-def has_letter(name: str) -> bool:
-    """Whether a name has a letter, so that it cannot read as a number."""
-    return any(char.isalpha() for char in name)
-
-
-def with_a_letter(name: str, letter: str) -> str:
-    """The name if it has a letter; else the name with its last digit replaced by `letter`."""
-    return name if has_letter(name) else name[:-1] + letter
-
-
-# IANA service name: words of lowercase letters and digits joined by single '-', so no leading,
-# trailing or double '-'; four words of up to three characters reach the 15-character limit
-# exactly. A name of digits only would read as a port number, so it gets a letter at the end
-# (rather than being filtered out, which Hypothesis would often give up on).
-hyphenated_words = st.lists(
-    st.text(alphabet=LOWER_ALNUM, min_size=1, max_size=3), min_size=1, max_size=4
-).map("-".join)
-port_names = st.builds(with_a_letter, hyphenated_words, st.sampled_from(LOWER))
-
-# The name part of a qualified name (label and annotation keys, app protocols): mixed case, and
-# '-', '_' and '.' inside, but alphanumeric at both ends.
-qualified_name_parts = edged_text(edge=ALNUM, inner=ALNUM + "-_.", last=ALNUM, max_size=63)
-
-
-def with_prefix(prefix: str | None, name: str) -> str:
-    """A qualified name: an optional DNS prefix and '/', then the name part."""
-    return name if prefix is None else f"{prefix}/{name}"
-
-
-qualified_names = st.builds(with_prefix, st.none() | dns_subdomains, qualified_name_parts)
-
-# The component sets these labels itself, to link the objects, and refuses them as input.
-label_keys = qualified_names.filter(lambda key: key not in RESERVED_LABELS)
-label_values = st.just("") | qualified_name_parts
-# Annotation values are free text: the API server only limits their total size.
-annotation_values = st.text(max_size=30)
-
-app_protocols = st.sampled_from(["mysql", "http", "kubernetes.io/h2c"]) | qualified_names
-
-
-def parses_as_ip(text: str) -> bool:
-    """Whether `ipaddress` reads the text as an IP address."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-# An ExternalName target is a DNS subdomain, but one made of four digit labels reads as an IPv4
-# address ('10.1.2.3'), which is refused: a CNAME to an address never resolves.
-hostnames = (
-    st.lists(dns_labels, min_size=1, max_size=4)
-    .map(".".join)
-    .filter(lambda name: len(name) <= 253 and not parses_as_ip(name))
-)
-
-
-# Addresses.
-
-
-def is_endpoint_address(address: IPAddress) -> bool:
-    """Whether the address may be an endpoint, by the same `ipaddress` properties the rules use."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return False
-    return not (
-        address.is_unspecified
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-    )
-
-
-# Hypothesis favours special-purpose ranges. The ones an endpoint may not use (unspecified,
-# loopback, link-local, multicast, IPv4-mapped) are filtered out; the rest (private, reserved,
-# documentation, site-local) are legal endpoints and stay in.
-endpoint_addresses: dict[AddressFamily, st.SearchStrategy[IPAddress]] = {
-    AddressFamily.IPV4: st.ip_addresses(v=4).filter(is_endpoint_address),
-    AddressFamily.IPV6: st.ip_addresses(v=6).filter(is_endpoint_address),
-}
 address_lists = {
     family: st.lists(addresses, min_size=1, max_size=MAX_ADDRESSES, unique=True)
     for family, addresses in endpoint_addresses.items()

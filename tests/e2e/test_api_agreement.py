@@ -16,7 +16,6 @@ dictionaries. `fieldValidation=Strict` makes an unknown field a refusal instead 
 import enum
 import ipaddress
 import json
-import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,16 @@ from external_service.manifests import (
 from external_service.spec import AddressFamily, EndpointKind, IPAddress, ServiceSpec
 from external_service.validation import PROTOCOLS, validate_service
 from tests.e2e.conftest import Cluster
+from tests.strategies import (
+    annotation_values,
+    endpoint_addresses,
+    hostnames,
+    label_keys,
+    label_values,
+    port_names,
+    qualified_names,
+    service_names,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -740,74 +749,15 @@ def test_a_slice_written_before_the_addresses_are_known_is_accepted_without_endp
     assert dry_run_create(cluster, empty) is None
 
 
-# Generated valid inputs. Strategies are built from character sets, which is much faster per
-# example than `from_regex`.
+# Generated valid inputs, from the strategies the property tests use.
 
-LOWER = string.ascii_lowercase
-LOWER_ALNUM = LOWER + string.digits
-ALNUM = string.ascii_letters + string.digits
-
-
-def edged(*, first: str, inner: str, last: str, max_size: int) -> st.SearchStrategy[str]:
-    """One `first` character, or `first`, up to max_size - 2 `inner` characters and one `last`."""
-    longer = st.tuples(
-        st.sampled_from(first),
-        st.text(alphabet=inner, max_size=max_size - 2),
-        st.sampled_from(last),
-    ).map("".join)
-    return st.sampled_from(first) | longer
-
-
-service_names = edged(first=LOWER, inner=LOWER_ALNUM + "-", last=LOWER_ALNUM, max_size=63)
-dns_labels = edged(first=LOWER_ALNUM, inner=LOWER_ALNUM + "-", last=LOWER_ALNUM, max_size=20)
-port_names = (
-    st.lists(st.text(alphabet=LOWER_ALNUM, min_size=1, max_size=6), min_size=1, max_size=3)
-    .map("-".join)
-    .filter(lambda name: len(name) <= 15 and any(char.isalpha() for char in name))
-)
-name_parts = edged(first=ALNUM, inner=ALNUM + "-_.", last=ALNUM, max_size=63)
-# Example prefixes only, so that no generated key is one of the labels the component reserves.
-qualified_names = st.builds(
-    lambda prefix, name: f"{prefix}{name}",
-    st.sampled_from(["", "example.com/", "team.example.org/"]),
-    name_parts,
-)
-
-
-def parses_as_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-# A DNS name, sometimes with a trailing dot or in capitals, which the component normalises.
-hostnames = st.builds(
+# An ExternalName target as people write it: sometimes with a trailing dot or in capitals, which
+# the component normalises.
+spelled_hostnames = st.builds(
     lambda name, spell: spell(name),
-    st.lists(dns_labels, min_size=1, max_size=4)
-    .map(".".join)
-    .filter(lambda name: not parses_as_ip(name)),
+    hostnames,
     st.sampled_from([str, str.upper, lambda name: f"{name}."]),
 )
-
-
-def is_endpoint_address(address: IPAddress) -> bool:
-    """Whether the address may be an endpoint (hypothesis favours the special ranges)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return False
-    return not (
-        address.is_unspecified
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-    )
-
-
-ADDRESSES: dict[AddressFamily, st.SearchStrategy[IPAddress]] = {
-    AddressFamily.IPV4: st.ip_addresses(v=4).filter(is_endpoint_address),
-    AddressFamily.IPV6: st.ip_addresses(v=6).filter(is_endpoint_address),
-}
 # IPv6 as people write it: compressed, in full, or in capitals; the component canonicalises.
 SPELLINGS: list[Callable[[IPAddress], str]] = [
     str,
@@ -851,7 +801,7 @@ def valid_services(draw: st.DrawFn) -> dict[str, Any]:
     """The raw inputs of a valid service: endpoints of either family or both, or a DNS name."""
     values: dict[str, Any] = {"service_name": draw(service_names), "namespace": NAMESPACE}
     if draw(st.integers(min_value=0, max_value=4)) == 0:
-        values["hostname"] = draw(hostnames)
+        values["hostname"] = draw(spelled_hostnames)
         values["ports"] = draw(port_lists(min_size=0, fixed_ports=True))
     else:
         kind = draw(st.sampled_from(list(EndpointKind)))
@@ -865,15 +815,17 @@ def valid_services(draw: st.DrawFn) -> dict[str, Any]:
         addresses = [
             address
             for family in families
-            for address in draw(st.lists(ADDRESSES[family], min_size=1, max_size=3, unique=True))
+            for address in draw(
+                st.lists(endpoint_addresses[family], min_size=1, max_size=3, unique=True)
+            )
         ]
         headless = draw(st.booleans())
         values["addresses"] = [draw(st.sampled_from(SPELLINGS))(a) for a in addresses]
         values["endpoint_kind"] = kind.value
         values["headless"] = headless
         values["ports"] = draw(port_lists(min_size=1, fixed_ports=headless))
-    values["labels"] = draw(st.dictionaries(qualified_names, st.just("") | name_parts, max_size=3))
-    values["annotations"] = draw(st.dictionaries(qualified_names, st.text(max_size=30), max_size=3))
+    values["labels"] = draw(st.dictionaries(label_keys, label_values, max_size=3))
+    values["annotations"] = draw(st.dictionaries(qualified_names, annotation_values, max_size=3))
     return values
 
 
