@@ -104,12 +104,12 @@ def test_bad_input_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> N
 
 
 def test_unknown_stack_names_the_known_ones() -> None:
-    result = render("--stack", "qa")
+    result = render("--stack", "no-such-stack")
 
     assert result.returncode == 1
     assert result.stdout == ""
-    assert "stack qa: no stack file at" in result.stderr
-    assert "known stacks: dev, prod, staging" in result.stderr
+    assert "stack no-such-stack: no stack file at" in result.stderr
+    assert f"known stacks: {', '.join(STACKS)}" in result.stderr
 
 
 def test_out_writes_one_file_per_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

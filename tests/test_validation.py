@@ -390,6 +390,11 @@ def test_config_spelling_names_fields_as_the_stack_file_does() -> None:
     )
 
 
+def test_python_api_points_a_config_key_at_its_python_name() -> None:
+    with pytest.raises(ValidationError, match=r"name is not a known key; did you mean 'service_na"):
+        validate({**VALID, "name": "orders-db"})
+
+
 def test_config_spelling_refuses_python_keys() -> None:
     with pytest.raises(ValidationError, match=r"target_port is not a known key; did you mean"):
         validate({**VALID, "ports": [{"port": 3306, "target_port": 3306}]}, config=True)

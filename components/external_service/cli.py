@@ -5,6 +5,7 @@ and nothing on stdout, so that the command can sit in a review pipeline.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,9 +80,15 @@ def _render(arguments: argparse.Namespace) -> int:
     objects = render_objects(project, stack=stack, config=config)
 
     # Print only once everything has rendered, so a failure leaves stdout empty.
-    if arguments.out is not None:
-        for path in write_files(objects, arguments.out):
-            print(path)
-    else:
-        sys.stdout.write(to_yaml(objects))
+    try:
+        if arguments.out is not None:
+            for path in write_files(objects, arguments.out):
+                print(path)
+        else:
+            sys.stdout.write(to_yaml(objects))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error of ours. Point stdout at /dev/null so
+        # that the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -176,7 +176,11 @@ def validate_service(
     """
     report = _Report()
     _check_unknown_keys(
-        values.keys(), known=spelling.service_keys.values(), field_prefix="", report=report
+        values.keys(),
+        known=spelling.service_keys,
+        other_spelling=_other(spelling).service_keys,
+        field_prefix="",
+        report=report,
     )
 
     # Names first: the service name and namespace are part of every object.
@@ -249,6 +253,11 @@ def default_problems(*, namespace: str, cluster_domain: str) -> list[Problem]:
     return report.problems
 
 
+def _other(spelling: Spelling) -> Spelling:
+    """The spelling the input is not in: stack config for Python input, and the reverse."""
+    return CONFIG_SPELLING if spelling == PYTHON_SPELLING else PYTHON_SPELLING
+
+
 def _known(value: _T | None) -> _T:
     """Narrows a value that is only None when a problem was reported."""
     if value is None:
@@ -257,15 +266,31 @@ def _known(value: _T | None) -> _T:
 
 
 def _check_unknown_keys(
-    keys: Iterable[object], *, known: Iterable[str], field_prefix: str, report: _Report
+    keys: Iterable[object],
+    *,
+    known: Mapping[str, str],
+    other_spelling: Mapping[str, str],
+    field_prefix: str,
+    report: _Report,
 ) -> None:
-    """Reports every key that is not a known field, with the closest known key if any."""
-    known_keys = sorted(known)
+    """Reports every key that is not a known field, with the key the user most likely meant.
+
+    Args:
+        keys: The keys given.
+        known: Field name to key, in the spelling of the input.
+        other_spelling: Field name to key, in the other spelling (stack config or Python), so
+            that `targetPort` given to the Python API points at `target_port`, and back.
+        field_prefix: What comes before the key in messages, e.g. `ports[0].`.
+        report: Where problems go.
+    """
+    known_keys = sorted(known.values())
+    meant = {other_spelling[name]: key for name, key in known.items()}
     for key in keys:
         if key in known_keys:
             continue
         close = difflib.get_close_matches(str(key), known_keys, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        guess = meant.get(str(key)) or (close[0] if close else None)
+        hint = f"did you mean {guess!r}? " if guess else ""
         report.add(
             f"{field_prefix}{key}",
             f"is not a known key; {hint}known keys: {', '.join(known_keys)}",
@@ -587,7 +612,8 @@ def _port(
     problems_before = len(report.problems)
     _check_unknown_keys(
         raw.keys(),
-        known=spelling.port_keys.values(),
+        known=spelling.port_keys,
+        other_spelling=_other(spelling).port_keys,
         field_prefix=f"{field_prefix}.",
         report=report,
     )
