@@ -118,9 +118,9 @@ def test_out_writes_one_file_per_object(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(["render", "--stack", "prod", "--project-dir", str(REPO), "--out", str(out_dir)])
 
     assert code == 0
-    files = sorted(path.name for path in out_dir.iterdir())
-    assert files == ["default-endpoints-plat-prod.yaml", "default-service-plat-prod.yaml"]
-    endpoints = yaml.safe_load((out_dir / "default-endpoints-plat-prod.yaml").read_text())
+    files = sorted(str(path.relative_to(out_dir)) for path in out_dir.rglob("*.yaml"))
+    assert files == ["default/endpoints-plat-prod.yaml", "default/service-plat-prod.yaml"]
+    endpoints = yaml.safe_load((out_dir / "default" / "endpoints-plat-prod.yaml").read_text())
     assert [a["ip"] for a in endpoints["subsets"][0]["addresses"]] == ["10.5.30.109", "10.5.30.110"]
     assert capsys.readouterr().out.splitlines() == [str(out_dir / name) for name in reversed(files)]
 

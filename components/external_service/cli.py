@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from external_service.errors import ExternalServiceError
+from external_service.errors import ConfigError, ExternalServiceError
 from external_service.render import (
     Project,
     read_stack_config,
@@ -72,6 +72,8 @@ def _render(arguments: argparse.Namespace) -> int:
     if arguments.config_file is not None:
         config_file: Path = arguments.config_file
         stack = arguments.stack_name or stack_name_of(config_file)
+    elif arguments.stack_name is not None:
+        raise ConfigError(["--stack-name goes with --config-file; --stack names the stack already"])
     else:
         stack = arguments.stack
         config_file = project.stack_file(stack)

@@ -20,6 +20,7 @@ from external_service.config import CONFIG_NAMESPACE, PROJECT_KEYS
 from external_service.errors import ConfigError
 from external_service.manifests import Manifest
 from external_service.spec import SERVICE_NAME_LABEL
+from external_service.stackfile import load_yaml
 
 PROJECT_FILE = "Pulumi.yaml"
 PROGRAM_FILE = "__main__.py"
@@ -53,7 +54,7 @@ class Project:
         for directory in (start, *start.parents):
             project_file = directory / PROJECT_FILE
             if project_file.is_file():
-                settings = _read_yaml(project_file)
+                settings = load_yaml(project_file)
                 if not isinstance(settings, Mapping) or not isinstance(settings.get("name"), str):
                     raise ConfigError([f"{project_file}: has no project name"])
                 config_dir = settings.get("stackConfigDir", ".")
@@ -102,7 +103,7 @@ def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]
         ConfigError: The file is not a stack file, has an unknown project key, or a project key
             holds an encrypted value that cannot be read offline.
     """
-    document = _read_yaml(path)
+    document = load_yaml(path)
     if document is None:
         document = {}
     if not isinstance(document, Mapping):
@@ -115,6 +116,10 @@ def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]
     lines: list[str] = []
     for raw_key, value in entries.items():
         key = str(raw_key) if ":" in str(raw_key) else f"{project}:{raw_key}"
+        if key in config:
+            # `services:` and `external-services:services:` are the same key to Pulumi.
+            lines.append(f"stack {stack}: {key} is given twice (once without its namespace)")
+            continue
         namespace, _, name = key.partition(":")
         is_ours = namespace == project == CONFIG_NAMESPACE
         if is_ours and name not in PROJECT_KEYS:
@@ -205,6 +210,8 @@ def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
     pulumi.runtime.set_all_config(dict(config))
     program = project.directory / PROGRAM_FILE
+    if not program.is_file():
+        raise ConfigError([f"{project.directory}: has no {PROGRAM_FILE}, the program to render"])
 
     def run_program() -> None:
         runpy.run_path(str(program), run_name="__main__")
@@ -224,22 +231,31 @@ def to_yaml(objects: list[Manifest]) -> str:
 
 
 def write_files(objects: list[Manifest], out_dir: Path) -> list[Path]:
-    """Writes one YAML file per object into a new or empty folder.
+    """Writes one YAML file per object, `<namespace>/<kind>-<name>.yaml`, into a new folder.
+
+    Kinds hold no '-', so the first one in a file name ends the kind: no two objects can share a
+    file.
 
     Raises:
-        ConfigError: The folder exists and is not empty, so stale files could mislead a reviewer.
+        ConfigError: The folder exists and is not empty, so stale files could mislead a reviewer,
+            or it cannot be written.
     """
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError([f"--out {out_dir}: is not a new or empty folder; give one"])
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for manifest in objects:
-        metadata = manifest["metadata"]
-        path = (
-            out_dir / f"{metadata['namespace']}-{manifest['kind'].lower()}-{metadata['name']}.yaml"
-        )
-        path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
-        paths.append(path)
+    try:
+        for manifest in objects:
+            metadata = manifest["metadata"]
+            path = (
+                out_dir
+                / metadata["namespace"]
+                / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
+            paths.append(path)
+    except OSError as error:
+        raise ConfigError([f"--out {out_dir}: cannot be written: {error.strerror}"]) from error
     return paths
 
 
@@ -268,12 +284,3 @@ def _plain(value: Any) -> Any:
 
 def _rank(key: str) -> int:
     return _FIRST_KEYS.index(key) if key in _FIRST_KEYS else 0
-
-
-def _read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise ConfigError([f"{path}: cannot be read: {error.strerror}"]) from error
-    except yaml.YAMLError as error:
-        raise ConfigError([f"{path}: is not valid YAML: {error}"]) from error

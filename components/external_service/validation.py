@@ -657,8 +657,10 @@ def _port_number(value: object, field_name: str, spelling: Spelling, report: _Re
         return None
     number: object = value
     if spelling.from_text and isinstance(value, str) and value.isascii() and value.isdigit():
-        # More than five digits is out of range anyway; no need to convert a huge number.
-        number = int(value) if len(value) <= 5 else 65536
+        # More than five digits (leading zeros aside) is out of range anyway; no need to convert
+        # a huge number.
+        significant = value.lstrip("0") or "0"
+        number = int(significant) if len(significant) <= 5 else 65536
     if isinstance(number, bool) or not isinstance(number, int):
         report.add(field_name, f"{show(value)} is not a whole number; give a port from 1 to 65535")
         return None
