@@ -92,13 +92,22 @@ def parses_as_ip(text: str) -> bool:
     return True
 
 
-# An ExternalName target is a DNS subdomain, but one made of four digit labels reads as an IPv4
-# address ('10.1.2.3'), which is refused: a CNAME to an address never resolves.
-hostnames = (
-    st.lists(dns_labels, min_size=1, max_size=4)
-    .map(".".join)
-    .filter(lambda name: len(name) <= 253 and not parses_as_ip(name))
-)
+def is_server_name(name: str) -> bool:
+    """Whether a DNS subdomain may be an ExternalName target under the project's rules.
+
+    Refused: names over 253 characters, IP addresses, names whose last label is all digits (an
+    address written another way, such as '10.5.10') and localhost.
+    """
+    last_label = name.rpartition(".")[2]
+    return (
+        len(name) <= 253
+        and not parses_as_ip(name)
+        and not last_label.isdigit()
+        and last_label != "localhost"
+    )
+
+
+hostnames = st.lists(dns_labels, min_size=1, max_size=4).map(".".join).filter(is_server_name)
 
 
 # Addresses.
@@ -113,12 +122,13 @@ def is_endpoint_address(address: IPAddress) -> bool:
         or address.is_loopback
         or address.is_link_local
         or address.is_multicast
+        or address == ipaddress.IPv4Address("255.255.255.255")
     )
 
 
 # Hypothesis favours special-purpose ranges. The ones an endpoint may not use (unspecified,
-# loopback, link-local, multicast, IPv4-mapped) are filtered out; the rest (private, reserved,
-# documentation, site-local) are legal endpoints and stay in.
+# loopback, link-local, multicast, broadcast, IPv4-mapped) are filtered out; the rest (private,
+# reserved, documentation, site-local) are legal endpoints and stay in.
 endpoint_addresses: dict[AddressFamily, st.SearchStrategy[IPAddress]] = {
     AddressFamily.IPV4: st.ip_addresses(v=4).filter(is_endpoint_address),
     AddressFamily.IPV6: st.ip_addresses(v=6).filter(is_endpoint_address),

@@ -95,7 +95,7 @@ def test_duplicate_names_are_refused_even_across_namespaces() -> None:
     config = stack_config(services=[PLAT_DEV, {**PLAT_DEV, "namespace": "other"}])
 
     assert refused_lines(config) == (
-        "stack dev: plat-dev name 'plat-dev' repeats services[0]; each service of a stack needs "
+        "stack dev: plat-dev: name 'plat-dev' repeats services[0]; each service of a stack needs "
         "its own name, even in another namespace",
     )
 

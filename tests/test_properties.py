@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from external_service.errors import ValidationError
+from external_service.errors import ValidationError, printable
 from external_service.manifests import (
     Manifest,
     endpoint_slice_manifests,
@@ -878,7 +878,8 @@ def test_an_input_with_one_broken_field_is_refused_naming_that_field_and_value(
     message = problems[0].message
     for fragment in broken.fragments:
         assert fragment in message, f"{broken.field}: {message!r} lacks {fragment!r}"
-    assert f"{LABEL}: {broken.field} {message}" in refused.value.lines
+    # Messages show names and keys with control characters escaped, as `printable` does.
+    assert f"{LABEL}: {printable(broken.field)} {message}" in refused.value.lines
 
 
 def test_a_repeated_port_is_named_by_its_own_index_after_a_broken_port() -> None:

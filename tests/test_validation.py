@@ -77,6 +77,12 @@ REFUSED = [
         with_address("ff05::2"), r"addresses\[0\] 'ff05::2' is a multicast", id="ipv6-multicast"
     ),
     pytest.param(
+        with_address("255.255.255.255"),
+        r"addresses\[0\] '255\.255\.255\.255' is the broadcast address; a Service needs the "
+        r"server's unicast address \(this project refuses it, Kubernetes does not\)",
+        id="ipv4-broadcast",
+    ),
+    pytest.param(
         with_address("::ffff:10.0.0.1"),
         r"addresses\[0\] '::ffff:10\.0\.0\.1' is an IPv4-mapped IPv6 address, which Kubernetes "
         r"refuses; write the IPv4 address '10\.0\.0\.1' instead",
@@ -89,7 +95,8 @@ REFUSED = [
     ),
     pytest.param(
         with_address("010.5.10.109"),
-        r"addresses\[0\] '010\.5\.10\.109' is not an IP address",
+        r"addresses\[0\] '010\.5\.10\.109' has an octet with a leading zero, which some readers "
+        r"take as octal",
         id="ipv4-leading-zero-is-ambiguous",
     ),
     pytest.param(
@@ -295,6 +302,21 @@ REFUSED = [
         {"hostname": "2001:db8::5"}, r"hostname '2001:db8::5' is an IP address", id="ipv6-hostname"
     ),
     pytest.param(
+        {"hostname": "10.5.10"},
+        r"hostname '10\.5\.10' ends in an all-digit label, so it is an IP address written "
+        r"another way, not a DNS name; list the address under addresses instead",
+        id="hostname-short-ipv4",
+    ),
+    pytest.param(
+        {"hostname": "167772165"}, r"hostname '167772165' ends in an all-digit label", id="int-ip"
+    ),
+    pytest.param(
+        {"hostname": "db.localhost"},
+        r"hostname 'db\.localhost' names the loopback address of whichever pod resolves it, not "
+        r"an external server",
+        id="hostname-localhost",
+    ),
+    pytest.param(
         {"hostname": "db_primary.example.com"},
         r"hostname 'db_primary\.example\.com' is not a valid DNS name",
         id="hostname-underscore",
@@ -462,3 +484,20 @@ def test_dual_stack_is_accepted_with_endpoint_slices() -> None:
     spec = validate({**with_address("10.0.0.1", "2001:db8::1"), "endpoint_kind": "EndpointSlice"})
 
     assert [family.value for family in spec.address_families] == ["IPv4", "IPv6"]
+
+
+def test_a_key_with_control_characters_stays_on_one_line_of_the_message() -> None:
+    with pytest.raises(ValidationError) as refused:
+        validate({**VALID, "ports\n\x1b[31m": []})
+
+    [line] = refused.value.lines
+    assert line.startswith(r"plat-dev: ports\n\x1b[31m is not a known key;"), line
+    assert "\n" not in str(refused.value)
+
+
+def test_a_very_long_name_is_cut_in_the_message() -> None:
+    with pytest.raises(ValidationError) as refused:
+        validate({**VALID, "x" * 5000: 1})
+
+    [line] = refused.value.lines
+    assert line.startswith(f"plat-dev: {'x' * 80}... (5000 characters) is not a known key;"), line

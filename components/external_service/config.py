@@ -13,7 +13,7 @@ from typing import Protocol
 import pulumi
 
 from external_service.component import ExternalServiceArgs, PortArgs
-from external_service.errors import ConfigError, ValidationError
+from external_service.errors import ConfigError, ValidationError, printable
 from external_service.spec import PortSpec, ServiceSpec
 from external_service.validation import (
     CONFIG_SPELLING,
@@ -72,7 +72,7 @@ def read_stack_settings(config: ConfigSource, *, stack: str) -> StackSettings:
     lines: list[str] = []
 
     def fail(where: str, message: str) -> None:
-        lines.append(f"stack {stack}: {where} {message}")
+        lines.append(f"stack {printable(stack)}: {printable(where)} {message}")
 
     # Stack-wide defaults are checked on their own, so that a bad one is reported once.
     namespace = config.get(NAMESPACE_KEY) or DEFAULT_NAMESPACE
@@ -103,13 +103,13 @@ def read_stack_settings(config: ConfigSource, *, stack: str) -> StackSettings:
                 spelling=CONFIG_SPELLING,
             )
         except ValidationError as error:
-            lines.extend(f"stack {stack}: {line}" for line in error.lines)
+            lines.extend(f"stack {printable(stack)}: {line}" for line in error.lines)
             continue
 
         earlier = first_index.setdefault(service.service_name, index)
         if earlier != index:
             fail(
-                label,
+                f"{label}:",
                 f"name {show(service.service_name)} repeats services[{earlier}]; each service "
                 "of a stack needs its own name, even in another namespace",
             )

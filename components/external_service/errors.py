@@ -41,8 +41,25 @@ class ValidationError(ExternalServiceError):
         self.service = service
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(
-            f"{service}: {problem.field} {problem.message}" for problem in self.problems
+            f"{printable(service)}: {printable(problem.field)} {problem.message}"
+            for problem in self.problems
         )
+
+
+# Names and keys longer than this are cut in messages, which must stay one readable line each.
+MAX_NAME_IN_MESSAGE = 80
+
+
+def printable(text: str) -> str:
+    """A name or key as messages show it: control characters escaped, at most 80 characters.
+
+    Names and keys come from the user; a newline in one must not start a line of its own that
+    reads like another message, nor an escape sequence reach the terminal.
+    """
+    escaped = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    if len(escaped) > MAX_NAME_IN_MESSAGE:
+        return f"{escaped[:MAX_NAME_IN_MESSAGE]}... ({len(text)} characters)"
+    return escaped
 
 
 class ConfigError(ExternalServiceError):

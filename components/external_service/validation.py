@@ -45,6 +45,7 @@ _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _QUALIFIED_NAME_PART = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)")
+_LEADING_ZERO_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 _PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9]|-(?!-))*")
 
 SERVICE_KEYS = (
@@ -439,6 +440,23 @@ def _hostname(value: object, field_name: str, report: _Report) -> str | None:
             "at most 253 characters and 63 per label",
         )
         return None
+    if hostname.rpartition(".")[2].isdigit():
+        # No top-level domain is all digits (RFC 3696): '10.5.10', '167772165' or
+        # '010.5.10.109' are addresses in disguise, which resolvers read as addresses or not at
+        # all, never as names a CNAME can point to.
+        report.add(
+            field_name,
+            f"{show(value)} ends in an all-digit label, so it is an IP address written another "
+            "way, not a DNS name; list the address under addresses instead",
+        )
+        return None
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        report.add(
+            field_name,
+            f"{show(value)} names the loopback address of whichever pod resolves it, not an "
+            "external server; give the server's own DNS name",
+        )
+        return None
     return hostname
 
 
@@ -486,6 +504,13 @@ def _address(raw: object, field_name: str, report: _Report) -> IPAddress | None:
         )
         return None
     address = _parse_ip(raw)
+    if address is None and _LEADING_ZERO_IPV4.fullmatch(raw):
+        report.add(
+            field_name,
+            f"{show(raw)} has an octet with a leading zero, which some readers take as octal; "
+            "write each octet without leading zeros",
+        )
+        return None
     if address is None:
         report.add(
             field_name,
@@ -501,6 +526,12 @@ def _address(raw: object, field_name: str, report: _Report) -> IPAddress | None:
 
 
 def _unusable_address_reason(address: IPAddress) -> str | None:
+    """Why an address cannot be an endpoint, or None; the first reason that applies."""
+    return _refused_by_kubernetes(address) or _refused_by_project(address)
+
+
+def _refused_by_kubernetes(address: IPAddress) -> str | None:
+    """Why the API server would refuse the address as an endpoint, or None."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return (
             "is an IPv4-mapped IPv6 address, which Kubernetes refuses; write the IPv4 "
@@ -515,14 +546,29 @@ def _unusable_address_reason(address: IPAddress) -> str | None:
         return "is a loopback address; Kubernetes rejects loopback endpoints"
     if address.is_link_local:
         return "is a link-local address; Kubernetes rejects link-local endpoints"
+    return None
+
+
+def _refused_by_project(address: IPAddress) -> str | None:
+    """Why the address cannot be a server although the API server accepts it, or None.
+
+    The API server only refuses link-local multicast; neither the broadcast address nor a
+    multicast group can be the server end of a connection (README, "Stricter than Kubernetes").
+    """
+    if address == _BROADCAST:
+        return (
+            "is the broadcast address; a Service needs the server's unicast address "
+            "(this project refuses it, Kubernetes does not)"
+        )
     if address.is_multicast:
-        # Stricter than the API server, which only refuses link-local multicast: a multicast
-        # group can never be the server end of a TCP connection.
         return (
             "is a multicast address; a Service needs the server's unicast address "
             "(this project refuses all multicast, Kubernetes only link-local multicast)"
         )
     return None
+
+
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
 def _check_address_counts(

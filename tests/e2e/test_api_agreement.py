@@ -452,6 +452,11 @@ CASES = [
         id="ipv6-multicast",
     ),
     pytest.param(
+        with_address("255.255.255.255"),
+        stricter("broadcast", field="addresses[0]", why="broadcast is never a server"),
+        id="ipv4-broadcast",
+    ),
+    pytest.param(
         with_address("::ffff:10.0.0.1"),
         refused("addresses[0]", "IPv4-mapped IPv6"),
         id="ipv4-mapped",
@@ -636,6 +641,16 @@ CASES = [
             "ExternalName is a DNS name", field="hostname", why="a CNAME to an IP never resolves"
         ),
         id="hostname-ip-address",
+    ),
+    pytest.param(
+        external_name("10.5.10"),
+        stricter("ExternalName is a DNS name", field="hostname", why="an address written short"),
+        id="hostname-all-digit-label",
+    ),
+    pytest.param(
+        external_name("db.localhost"),
+        stricter("ExternalName is not localhost", field="hostname", why="the pod's own loopback"),
+        id="hostname-localhost",
     ),
     pytest.param(
         external_name("db_primary.example.com"),
