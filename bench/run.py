@@ -812,8 +812,27 @@ def marginal_ms(results: Results, measure_name: str, low: int, high: int) -> flo
     return (top - bottom) / (high - low) * 1000
 
 
+FINDINGS_START = "<!-- findings: kept when the report is written again -->"
+FINDINGS_END = "<!-- /findings -->"
+
+
+def kept_findings(path: Path) -> list[str]:
+    """The hand-written findings of an earlier report, to keep above the new numbers."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if FINDINGS_START not in text or FINDINGS_END not in text:
+        return []
+    kept = text[text.index(FINDINGS_START) : text.index(FINDINGS_END) + len(FINDINGS_END)]
+    return ["", *kept.splitlines()]
+
+
 def write_report(results: Results, path: Path, plot: Path) -> None:
-    """Writes results.md: machine, tables, ratios, scaling and the profile."""
+    """Writes results.md: machine, tables, ratios, scaling and the profile.
+
+    A section between the findings markers of an existing report (what a person concluded from
+    the numbers) is kept, just after the introduction; check it against the new numbers.
+    """
     sizes = results.sizes
     measures = [m for m in TITLES if m in results.samples]
     lines = [
@@ -822,6 +841,7 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
         "Produced by `python bench/run.py` (see `bench/README.md`): wall time and peak resident",
         "memory of whole processes, medians of several runs; the number of runs per size is in",
         "the last table. Times in seconds, memory in MiB.",
+        *kept_findings(path),
         "",
         "## Machine",
         "",
