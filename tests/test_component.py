@@ -239,3 +239,37 @@ def test_adopt_needs_a_known_name(deploy: Deploy) -> None:
         ValidationError, match=r"adopt needs service_name known when the program runs \(not from"
     ):
         deploy({**DEV, "service_name": name, "adopt": True})
+
+
+def test_adopt_with_a_wrong_plain_name_gets_the_name_rule(deploy: Deploy) -> None:
+    # A plain value is known when the program runs: it breaks the name rule, not adopt's.
+    with pytest.raises(ValidationError) as refused:
+        deploy({**DEV, "service_name": 5, "adopt": True})
+
+    assert [problem.field for problem in refused.value.problems] == ["service_name"]
+
+
+@pytest.mark.parametrize("args", [None, ["10.5.10.109"], "10.5.10.109"])
+def test_args_that_are_not_a_mapping_are_refused_by_name(
+    mocks: RecordingMocks, deploy: Deploy, args: object
+) -> None:
+    with pytest.raises(ValidationError, match=r"plat-dev: args .* is not a mapping of inputs"):
+        deploy(args)
+
+    assert mocks.registrations == []
+
+
+def test_an_unhashable_endpoint_kind_is_refused_by_validation(deploy: Deploy) -> None:
+    with pytest.raises(ValidationError, match=r'endpoint_kind \["Both"\] is not an endpoint kind'):
+        deploy({**DEV, "endpoint_kind": ["Both"]})
+
+
+def test_a_hostname_output_that_resolves_to_nothing_fails_the_deployment(
+    deploy: Deploy,
+) -> None:
+    # Given at all, hostname makes an ExternalName Service with no endpoints; resolving to None
+    # with addresses beside it would leave a Service that routes nowhere.
+    hostname = pulumi.Output.from_input(None)
+
+    with pytest.raises(ValueError, match=r"plat-dev: hostname was given as an output that res"):
+        deploy({**DEV, "hostname": hostname})

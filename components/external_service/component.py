@@ -28,7 +28,7 @@ from external_service.manifests import (
     service_manifest,
 )
 from external_service.spec import AddressFamily, EndpointKind, ServiceSpec
-from external_service.validation import DEFAULT_NAMESPACE, validate_service
+from external_service.validation import DEFAULT_NAMESPACE, show, validate_service
 
 # Chosen once for good: the type token is part of every child's URN, so changing it would replace
 # every deployed Service (and change its cluster IP) unless each user adds an alias.
@@ -141,7 +141,7 @@ class ExternalService(pulumi.ComponentResource):
         """
         # Validate before registering anything, so that a mistake leaves nothing half-made.
         layout = _Layout.read(resource_name, args)
-        spec = _resolve_spec(resource_name, args)
+        spec = _resolve_spec(resource_name, args, layout=layout)
         super().__init__(t=TYPE_TOKEN, name=resource_name, props=None, opts=opts)
         child_opts = pulumi.ResourceOptions(parent=self)
         # Taking over: the engine imports the existing Service and Endpoints, then updates them
@@ -221,6 +221,17 @@ class _Layout:
     @classmethod
     def read(cls, resource_name: str, args: ExternalServiceArgs) -> "_Layout":
         """Reads the layout, refusing structural inputs that are not plain values."""
+        if not isinstance(args, Mapping):
+            raise ValidationError(
+                resource_name,
+                [
+                    Problem(
+                        field="args",
+                        message=f"{show(args)} is not a mapping of inputs; give a dict such as "
+                        "ExternalServiceArgs(addresses=[...], ports=[...])",
+                    )
+                ],
+            )
         problems = [
             Problem(
                 field=key,
@@ -232,8 +243,10 @@ class _Layout:
         ]
         if problems:
             raise ValidationError(resource_name, problems)
+        # An unknown kind is reported by validation, which runs before anything is registered.
         kind = args.get("endpoint_kind", EndpointKind.ENDPOINTS)
-        endpoint_kind = EndpointKind(kind) if kind in set(EndpointKind) else EndpointKind.ENDPOINTS
+        known_kind = isinstance(kind, str) and kind in set(EndpointKind)
+        endpoint_kind = EndpointKind(kind) if known_kind else EndpointKind.ENDPOINTS
         return cls(
             endpoint_kind=endpoint_kind,
             has_endpoints=args.get("hostname") is None,
@@ -262,7 +275,7 @@ def _adopt_id(resource_name: str, args: ExternalServiceArgs) -> str:
     unknown = [
         key
         for key, value in (("service_name", name), ("namespace", namespace))
-        if not isinstance(value, str)
+        if not _is_known(value)
     ]
     if unknown:
         raise ValidationError(
@@ -279,7 +292,7 @@ def _adopt_id(resource_name: str, args: ExternalServiceArgs) -> str:
 
 
 def _resolve_spec(
-    resource_name: str, args: ExternalServiceArgs
+    resource_name: str, args: ExternalServiceArgs, *, layout: _Layout
 ) -> ServiceSpec | pulumi.Output[ServiceSpec]:
     """Validates the inputs now when all are known, or once they resolve otherwise."""
     values = cast(Mapping[str, object], args)
@@ -287,9 +300,31 @@ def _resolve_spec(
         return validate_service(values, label=resource_name, default_service_name=resource_name)
     resolved = pulumi.Output.from_input(cast(dict[str, Any], dict(values)))
     return resolved.apply(
-        lambda known: validate_service(
-            known, label=resource_name, default_service_name=resource_name
+        lambda known: _check_layout(
+            validate_service(known, label=resource_name, default_service_name=resource_name),
+            label=resource_name,
+            layout=layout,
         )
+    )
+
+
+def _check_layout(spec: ServiceSpec, *, label: str, layout: _Layout) -> ServiceSpec:
+    """Refuses resolved inputs that contradict the objects chosen while the program ran.
+
+    Whether endpoints exist is decided by whether `hostname` was given at all; a hostname that
+    was given as an output and resolves to nothing would leave the Service without endpoints.
+    """
+    if layout.has_endpoints or spec.hostname is not None:
+        return spec
+    raise ValidationError(
+        label,
+        [
+            Problem(
+                field="hostname",
+                message="was given as an output that resolved to nothing, after the objects "
+                "were chosen for a DNS-named target; pass hostname only when there is one",
+            )
+        ],
     )
 
 
