@@ -67,9 +67,13 @@ PREVIEW = "preview"
 UP = "up"
 NOOP = "up_noop"
 UPDATE = "up_update"
+UP_UNSAVED = "up_skip_checkpoints"
 KUBECTL = "kubectl_apply"
 CLIENT = "client_writes"
-ENGINE_MEASURES = (PREVIEW, UP, NOOP, UPDATE)
+ENGINE_MEASURES = (PREVIEW, UP, NOOP, UPDATE, UP_UNSAVED)
+# The engine saves the whole stack state after every step (the per-step checkpoint); with this
+# set it saves once, at the end. Measured beside `pulumi up` to show what the checkpoints cost.
+SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 TITLES = {
     RENDER: "render (component, mocks)",
     BASELINE: "baseline (plain pulumi-kubernetes, mocks)",
@@ -77,6 +81,7 @@ TITLES = {
     UP: "pulumi up, from empty",
     NOOP: "pulumi up, no change",
     UPDATE: "pulumi up, one address moved",
+    UP_UNSAVED: "pulumi up, from empty, PULUMI_SKIP_CHECKPOINTS",
     KUBECTL: "kubectl apply --server-side",
     CLIENT: "official client, one create per object",
 }
@@ -110,6 +115,7 @@ class Results:
     samples: dict[str, dict[int, list[Sample]]] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] = field(default_factory=dict)
+    probe_unsaved: dict[str, Any] = field(default_factory=dict)
     engine_sizes: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -550,6 +556,46 @@ def resource_summary(output: Path) -> str:
     return " ".join(found.group(1).split()) if found else ""
 
 
+@dataclass
+class BenchStack:
+    """A new stack of N generated services, deployed into a namespace of its own."""
+
+    name: str
+    config_file: Path
+    moved_file: Path
+    env: dict[str, str]
+
+
+def new_stack(
+    work: Path, cluster: Cluster, size: int, namespace: str, *, extra_env: dict[str, str]
+) -> BenchStack:
+    """Writes the stack files, creates the namespace and the stack (not part of any measure)."""
+    cluster.run("create", "namespace", namespace)
+    name = f"bench-n{size}"
+    stacks = work / "stacks" / namespace
+    stack = BenchStack(
+        name=name,
+        config_file=write_stack_file(stacks / f"Pulumi.{name}.yaml", size, namespace=namespace),
+        moved_file=write_stack_file(
+            stacks / "moved" / f"Pulumi.{name}.yaml", size, namespace=namespace, moved=True
+        ),
+        env={
+            **os.environ,
+            "KUBECONFIG": str(cluster.kubeconfig),
+            "EXTERNAL_SERVICES_STATE": str(work / "state" / namespace),
+            **extra_env,
+        },
+    )
+    subprocess.run(
+        [str(part) for part in pulumi_command(stack.name, stack.config_file, "config")],
+        env=stack.env,
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+    return stack
+
+
 def run_engine(
     results: Results,
     work: Path,
@@ -560,43 +606,36 @@ def run_engine(
     measures: Sequence[str],
     timeout: float,
 ) -> None:
-    """Measures the real engine at one size: each run deploys a new stack into a new namespace."""
-    base_env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    stack = f"bench-n{size}"
+    """Measures the real engine at one size: each run deploys new stacks into new namespaces.
+
+    The first stack goes through preview, up from empty, a no-change up and an update; a second
+    one is deployed from empty without the per-step checkpoints, to show what they cost.
+    """
+    up = ("up", "--yes", "--skip-preview")
     for run in range(1, runs + 1):
         namespace = f"pulumi-n{size}-r{run}"
-        cluster.run("create", "namespace", namespace)
-        stacks = work / "stacks" / namespace
-        config_file = write_stack_file(stacks / f"Pulumi.{stack}.yaml", size, namespace=namespace)
-        moved_file = write_stack_file(
-            stacks / "moved" / f"Pulumi.{stack}.yaml", size, namespace=namespace, moved=True
-        )
-        env = {**base_env, "EXTERNAL_SERVICES_STATE": str(work / "state" / namespace)}
-        # Creating the stack is the wrapper's one-time set-up, not part of any measure.
-        subprocess.run(
-            [str(part) for part in pulumi_command(stack, config_file, "config")],
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=REPO,
-        )
-
-        steps: list[tuple[str, Path, tuple[str, ...]]] = [
-            (PREVIEW, config_file, ("preview",)),
-            (UP, config_file, ("up", "--yes", "--skip-preview")),
-            (NOOP, config_file, ("up", "--yes", "--skip-preview")),
-            (UPDATE, moved_file, ("up", "--yes", "--skip-preview")),
+        stack = new_stack(work, cluster, size, namespace, extra_env={})
+        steps: list[tuple[str, BenchStack, Path, tuple[str, ...]]] = [
+            (PREVIEW, stack, stack.config_file, ("preview",)),
+            (UP, stack, stack.config_file, up),
+            (NOOP, stack, stack.config_file, up),
+            (UPDATE, stack, stack.moved_file, up),
         ]
-        for measure_name, stack_file, pulumi_args in steps:
+        if UP_UNSAVED in measures:
+            unsaved = new_stack(
+                work, cluster, size, f"{namespace}-unsaved", extra_env=SKIP_CHECKPOINTS
+            )
+            steps.append((UP_UNSAVED, unsaved, unsaved.config_file, up))
+        for measure_name, target, stack_file, pulumi_args in steps:
             if measure_name not in measures:
                 continue
             name = f"{measure_name}-n{size}-r{run}"
             output = work / "logs" / f"{name}.out"
             sample = measure(
-                pulumi_command(stack, stack_file, *pulumi_args),
+                pulumi_command(target.name, stack_file, *pulumi_args),
                 log=work / "logs" / f"{name}.log",
                 stdout=output,
-                env=env,
+                env=target.env,
                 sample_tree=True,
                 timeout=timeout,
             )
@@ -608,40 +647,41 @@ def run_engine(
             )
 
 
-def run_probe(results: Results, work: Path, cluster: Cluster, size: int, *, limit: float) -> None:
+def run_probe(
+    results: Results,
+    work: Path,
+    cluster: Cluster,
+    size: int,
+    *,
+    limit: float,
+    skip_checkpoints: bool = False,
+) -> None:
     """One `pulumi up` from empty that is stopped at a time limit: a lower bound, and a profile.
 
     Used for a size whose full deployment would not fit in the benchmark's time: it reports how
     many resources were created by then, and py-spy (when installed) samples the Python program.
+    With `skip_checkpoints`, the same deployment without the per-step checkpoints. A probe that
+    ends within the limit is also recorded as a sample of its measure at this size.
     """
-    namespace = f"probe-n{size}"
-    stack = f"bench-n{size}"
-    cluster.run("create", "namespace", namespace)
-    config_file = write_stack_file(
-        work / "stacks" / namespace / f"Pulumi.{stack}.yaml", size, namespace=namespace
-    )
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "EXTERNAL_SERVICES_STATE": str(work / "state" / namespace),
-    }
-    subprocess.run(
-        [str(part) for part in pulumi_command(stack, config_file, "config")],
-        env=env,
-        check=True,
-        capture_output=True,
-        cwd=REPO,
+    kind = "probe-unsaved" if skip_checkpoints else "probe"
+    stack = new_stack(
+        work,
+        cluster,
+        size,
+        f"{kind}-n{size}",
+        extra_env=SKIP_CHECKPOINTS if skip_checkpoints else {},
     )
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    spy = PySpy(Path(py_spy), work / "profile" / f"py-spy-up-n{size}.txt") if py_spy else None
+    spy_out = work / "profile" / f"py-spy-{kind}-n{size}.txt"
+    spy = PySpy(Path(py_spy), spy_out) if py_spy and not skip_checkpoints else None
     if spy is not None:
         spy.out.parent.mkdir(parents=True, exist_ok=True)
-    output = work / "logs" / f"probe-n{size}.out"
+    output = work / "logs" / f"{kind}-n{size}.out"
     sample = measure(
-        pulumi_command(stack, config_file, "up", "--yes", "--skip-preview"),
-        log=work / "logs" / f"probe-n{size}.log",
+        pulumi_command(stack.name, stack.config_file, "up", "--yes", "--skip-preview"),
+        log=work / "logs" / f"{kind}-n{size}.log",
         stdout=output,
-        env=env,
+        env=stack.env,
         sample_tree=True,
         timeout=limit,
         timeout_is_result=True,
@@ -651,33 +691,35 @@ def run_probe(results: Results, work: Path, cluster: Cluster, size: int, *, limi
     sample.note["created"] = len(re.findall(r"kubernetes:\S+ \S+ created \(", text))
     sample.note["expected"] = 2 * size
     sample.note["resources"] = resource_summary(output)
-    results.probe = {"size": size, "limit": limit, **asdict(sample)}
+    print(f"bench: {kind} N={size}: {sample.seconds:.0f} s, {sample.note['created']} created")
+    probe = {"size": size, "limit": limit, **asdict(sample)}
+    if skip_checkpoints:
+        results.probe_unsaved = probe
+    else:
+        results.probe = probe
+    if not sample.note.get("stopped_at_limit"):
+        results.add(UP_UNSAVED if skip_checkpoints else UP, size, sample)
     if spy is not None and spy.out.exists():
         results.profile["py_spy_up"] = {"size": size, **summarize_py_spy(spy.out)}
-    print(f"bench: probe N={size}: {sample.seconds:.0f} s, {sample.note['created']} created")
 
 
 def run_engine_pprof(results: Results, work: Path, cluster: Cluster, size: int) -> None:
     """One extra, untimed `pulumi up --profiling` from empty; keeps the CLI's top functions."""
-    namespace = f"pprof-n{size}"
-    stack = f"bench-n{size}"
-    cluster.run("create", "namespace", namespace)
-    config_file = write_stack_file(
-        work / "stacks" / namespace / f"Pulumi.{stack}.yaml", size, namespace=namespace
-    )
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "EXTERNAL_SERVICES_STATE": str(work / "state" / namespace),
-    }
+    stack = new_stack(work, cluster, size, f"pprof-n{size}", extra_env={})
     prefix = work / "profile" / f"pulumi-up-n{size}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
     measure(
         pulumi_command(
-            stack, config_file, "up", "--yes", "--skip-preview", "--profiling", str(prefix)
+            stack.name,
+            stack.config_file,
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--profiling",
+            str(prefix),
         ),
         log=work / "logs" / f"pprof-n{size}.log",
-        env=env,
+        env=stack.env,
     )
     cpu_profile = next(prefix.parent.glob(f"{prefix.name}.*.cpu"))
     shown = subprocess.run(
@@ -755,7 +797,7 @@ def describe_machine(cluster: Cluster | None) -> dict[str, str]:
         if line.startswith("MemTotal:")
     )
     toolchain = subprocess.run(
-        ["bash", "-c", f'eval "$({SCRIPTS}/toolchain)" && pulumi version'],
+        ["bash", "-c", f'eval "$({SCRIPTS}/toolchain env)" && pulumi version'],
         capture_output=True,
         text=True,
         check=False,
@@ -856,9 +898,12 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
     ]
     for size in sizes:
         cells = [_seconds(results.median(m, size)) for m in measures]
-        stopped = results.probe.get("note", {}).get("stopped_at_limit")
-        if results.probe.get("size") == size and UP in measures and stopped:
-            cells[measures.index(UP)] = f"> {results.probe['seconds']:.0f} (stopped, see below)"
+        for probe, measure_name in ((results.probe, UP), (results.probe_unsaved, UP_UNSAVED)):
+            stopped = probe.get("note", {}).get("stopped_at_limit")
+            if probe.get("size") == size and measure_name in measures and stopped:
+                cells[measures.index(measure_name)] = (
+                    f"> {probe['seconds']:.0f} (stopped, see below)"
+                )
         lines.append(f"| {size} | " + " | ".join(cells) + " |")
 
     lines += [
@@ -866,9 +911,9 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
         "## Ratios",
         "",
         "| N | render / baseline (component overhead) | pulumi up / kubectl apply "
-        "| pulumi up / client creates | no-change up / kubectl apply "
-        "| client write rate (objects/s) | pulumi up (objects/s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| pulumi up / client creates | pulumi up / up without checkpoints "
+        "| no-change up / kubectl apply | client write rate (objects/s) | pulumi up (objects/s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         client_loop = [
@@ -882,6 +927,7 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
         lines.append(
             f"| {size} | {_ratio(results.median(RENDER, size), results.median(BASELINE, size))} "
             f"| {_ratio(up, results.median(KUBECTL, size))} | {_ratio(up, client)} "
+            f"| {_ratio(up, results.median(UP_UNSAVED, size))} "
             f"| {_ratio(results.median(NOOP, size), results.median(KUBECTL, size))} "
             f"| {'-' if rate is None else f'{rate:.0f}'} "
             f"| {'-' if up is None else f'{2 * size / up:.1f}'} |"
@@ -951,7 +997,7 @@ def _engine_section(results: Results) -> list[str]:
     roles = list(
         dict.fromkeys(
             role
-            for measure_name in (UP, NOOP)
+            for measure_name in (UP, UP_UNSAVED, NOOP)
             for by_size in results.samples.get(measure_name, {}).values()
             for sample in by_size
             for role in sample.note.get("cpu_seconds", {})
@@ -961,7 +1007,7 @@ def _engine_section(results: Results) -> list[str]:
         "| measure | N | wall (s) | " + " | ".join(roles) + " |",
         "|---|---:|---:|" + "---:|" * len(roles),
     ]
-    for measure_name in (UP, NOOP):
+    for measure_name in (UP, UP_UNSAVED, NOOP):
         for size in results.engine_sizes:
             samples = results.samples.get(measure_name, {}).get(size, [])
             if not samples:
@@ -975,19 +1021,22 @@ def _engine_section(results: Results) -> list[str]:
                 f"| {TITLES[measure_name]} | {size} | {wall} | " + " | ".join(cells) + " |"
             )
 
-    probe = results.probe
-    if probe:
+    for probe, how in (
+        (results.probe, "`pulumi up` from empty"),
+        (results.probe_unsaved, "`pulumi up` from empty with `PULUMI_SKIP_CHECKPOINTS`"),
+    ):
+        if not probe:
+            continue
         note = probe["note"]
         cpu = ", ".join(
             f"{role} {seconds:.0f} s" for role, seconds in note.get("cpu_seconds", {}).items()
         )
+        ended = "stopped after" if note.get("stopped_at_limit") else "finished in"
         lines += [
             "",
-            f"**N={probe['size']}, `pulumi up` from empty, once, stopped after "
-            f"{probe['seconds']:.0f} s** (the limit was {probe['limit']:.0f} s): "
-            f"{note['created']} of its {note['expected']} Kubernetes objects had been created"
-            + (" (it finished in time)" if not note.get("stopped_at_limit") else "")
-            + f". CPU by then: {cpu}.",
+            f"**N={probe['size']}, {how}, once, {ended} {probe['seconds']:.0f} s** (the limit "
+            f"was {probe['limit']:.0f} s): {note['created']} of its {note['expected']} "
+            f"Kubernetes objects had been created. CPU: {cpu}.",
         ]
     spy = results.profile.get("py_spy_up")
     if spy:
@@ -1115,15 +1164,16 @@ def write_plot(results: Results, path: Path) -> None:
             color="grey",
             label="linear in N (reference)",
         )
-    if results.probe:
-        axes.plot(
-            [results.probe["size"]],
-            [results.probe["seconds"]],
-            marker="^",
-            linestyle="none",
-            color="black",
-            label=f"pulumi up, N={results.probe['size']}: stopped at the limit (lower bound)",
-        )
+    for probe, measure_name in ((results.probe, UP), (results.probe_unsaved, UP_UNSAVED)):
+        if probe.get("note", {}).get("stopped_at_limit"):
+            axes.plot(
+                [probe["size"]],
+                [probe["seconds"]],
+                marker="^",
+                linestyle="none",
+                label=f"{TITLES[measure_name]}, N={probe['size']}: stopped at the limit "
+                "(lower bound)",
+            )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("external services in the stack (N)")
@@ -1211,6 +1261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cluster: Cluster | None = None
     if not arguments.no_cluster:
+        # Built (or found in the cache) before anything is timed, so no measure includes a build.
+        subprocess.run([SCRIPTS / "toolchain"], check=True, stdout=subprocess.DEVNULL)
         with local_cluster(work / "cluster") as cluster:
             results.machine = describe_machine(cluster)
             for size in arguments.sizes:
@@ -1230,6 +1282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_engine_pprof(results, work, cluster, arguments.pprof_size)
             if arguments.probe_size:
                 run_probe(results, work, cluster, arguments.probe_size, limit=arguments.probe_limit)
+                run_probe(
+                    results,
+                    work,
+                    cluster,
+                    arguments.probe_size,
+                    limit=arguments.probe_limit,
+                    skip_checkpoints=True,
+                )
     else:
         results.machine = describe_machine(None)
 
