@@ -259,6 +259,32 @@ def test_args_that_are_not_a_mapping_are_refused_by_name(
     assert mocks.registrations == []
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(5, id="a number"),
+        pytest.param(None, id="None"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_a_resource_name_that_is_not_text_is_refused_by_name(
+    mocks: RecordingMocks, deploy: Deploy, name: object
+) -> None:
+    with pytest.raises(ValidationError, match=r"ExternalService: resource_name .* is not a name"):
+        deploy(DEV, name=name)
+
+    assert mocks.registrations == []
+
+
+@pytest.mark.parametrize("addresses", [b"10.5.10.109", bytearray(b"10.5.10.109")])
+def test_bytes_are_not_taken_for_a_list_of_addresses(deploy: Deploy, addresses: object) -> None:
+    with pytest.raises(ValidationError) as raised:
+        deploy({**DEV, "addresses": addresses})
+
+    assert [problem.field for problem in raised.value.problems] == ["addresses"]
+    assert "is not a list" in raised.value.problems[0].message
+
+
 def test_an_unhashable_endpoint_kind_is_refused_by_validation(deploy: Deploy) -> None:
     with pytest.raises(ValidationError, match=r'endpoint_kind \["Both"\] is not an endpoint kind'):
         deploy({**DEV, "endpoint_kind": ["Both"]})

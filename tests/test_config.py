@@ -122,6 +122,26 @@ def test_bad_stack_defaults_are_reported_once(defaults: dict[str, str], line: st
     assert lines[0].startswith(line)
 
 
+@pytest.mark.parametrize("key", ["namespace", "clusterDomain"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_stack_default_is_refused_rather_than_defaulted(key: str, value: str) -> None:
+    # A key written with no value reaches the program as empty text; falling back to the
+    # default would hide that the file says something else.
+    lines = refused_lines(stack_config(services=[PLAT_DEV], **{key: value}))
+
+    assert lines == (
+        f"stack dev: external-services:{key} is empty; give a value, or leave the key out for "
+        f"the default {'default' if key == 'namespace' else 'cluster.local'!r}",
+    )
+
+
+def test_an_empty_services_key_is_refused() -> None:
+    assert refused_lines(stack_config(services="")) == (
+        "stack dev: external-services:services is empty; list the external services of this "
+        "stack under it",
+    )
+
+
 def test_service_args_describe_the_validated_service_again() -> None:
     spec = read_stack_settings(
         stack_config(

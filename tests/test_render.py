@@ -103,6 +103,43 @@ def test_bad_input_exits_non_zero_with_one_line_per_problem(tmp_path: Path) -> N
     ]
 
 
+def test_a_key_given_with_no_value_is_refused_as_the_program_sees_it(tmp_path: Path) -> None:
+    # The Pulumi CLI passes an empty value for `namespace:` with nothing after it; the render
+    # must read it the same way, not as a namespace called 'null'.
+    stack_file = tmp_path / "Pulumi.review.yaml"
+    stack_file.write_text(
+        "config:\n"
+        "  external-services:namespace:\n"
+        "  external-services:services:\n"
+        "    - {name: plat-dev, addresses: [10.5.10.109], ports: [{port: 3306}]}\n"
+    )
+
+    result = render("--config-file", str(stack_file))
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "error: stack review: external-services:namespace is empty; give a value, or leave the "
+        "key out for the default 'default'"
+    ]
+
+
+def test_a_project_without_a_program_is_one_clean_line(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: external-services\nruntime: python\n")
+    stack_file = tmp_path / "Pulumi.review.yaml"
+    stack_file.write_text(
+        "config:\n"
+        "  external-services:services:\n"
+        "    - {name: plat-dev, addresses: [10.5.10.109], ports: [{port: 3306}]}\n"
+    )
+
+    result = render("--config-file", str(stack_file), "--project-dir", str(tmp_path))
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path}: has no __main__.py, the program to render"
+    ]
+
+
 def test_unknown_stack_names_the_known_ones() -> None:
     result = render("--stack", "no-such-stack")
 

@@ -221,6 +221,17 @@ class _Layout:
     @classmethod
     def read(cls, resource_name: str, args: ExternalServiceArgs) -> "_Layout":
         """Reads the layout, refusing structural inputs that are not plain values."""
+        if not isinstance(resource_name, str) or not resource_name:
+            raise ValidationError(
+                "ExternalService",
+                [
+                    Problem(
+                        field="resource_name",
+                        message=f"{show(resource_name)} is not a name; give a non-empty string, "
+                        "the Pulumi name of the component (also the default Service name)",
+                    )
+                ],
+            )
         if not isinstance(args, Mapping):
             raise ValidationError(
                 resource_name,

@@ -74,9 +74,12 @@ def read_stack_settings(config: ConfigSource, *, stack: str) -> StackSettings:
     def fail(where: str, message: str) -> None:
         lines.append(f"stack {printable(stack)}: {printable(where)} {message}")
 
-    # Stack-wide defaults are checked on their own, so that a bad one is reported once.
-    namespace = config.get(NAMESPACE_KEY) or DEFAULT_NAMESPACE
-    cluster_domain = config.get(CLUSTER_DOMAIN_KEY) or DEFAULT_CLUSTER_DOMAIN
+    # Stack-wide defaults are checked on their own, so that a bad one is reported once. A key
+    # given with no value reaches the program as empty text, which is refused, not defaulted.
+    namespace = _stack_default(config, NAMESPACE_KEY, DEFAULT_NAMESPACE, fail)
+    cluster_domain = _stack_default(config, CLUSTER_DOMAIN_KEY, DEFAULT_CLUSTER_DOMAIN, fail)
+    if lines:
+        raise ConfigError(lines)
     for problem in default_problems(namespace=namespace, cluster_domain=cluster_domain):
         fail(f"{CONFIG_NAMESPACE}:{problem.field}", problem.message)
     if lines:
@@ -150,8 +153,26 @@ def _port_args(port: PortSpec) -> PortArgs:
     return args
 
 
+def _stack_default(
+    config: ConfigSource, key: str, default: str, fail: Callable[[str, str], None]
+) -> str:
+    """A stack-wide default: its value, the built-in default when unset, refused when empty."""
+    value = config.get(key)
+    if value is None:
+        return default
+    if not value.strip():
+        fail(
+            f"{CONFIG_NAMESPACE}:{key}",
+            f"is empty; give a value, or leave the key out for the default {show(default)}",
+        )
+    return value
+
+
 def _service_entries(config: ConfigSource, fail: Callable[[str, str], None]) -> list[object]:
     key = f"{CONFIG_NAMESPACE}:{SERVICES_KEY}"
+    if config.get(SERVICES_KEY) == "":
+        fail(key, "is empty; list the external services of this stack under it")
+        return []
     try:
         entries = config.get_object(SERVICES_KEY)
     except pulumi.ConfigTypeError as error:

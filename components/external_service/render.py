@@ -135,7 +135,10 @@ def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]
                     "it; keep service definitions in plain config"
                 )
             continue
-        config[key] = value if isinstance(value, str) else json.dumps(value)
+        # The CLI hands a key given with no value to the program as empty text.
+        config[key] = (
+            "" if value is None else value if isinstance(value, str) else json.dumps(value)
+        )
     if lines:
         raise ConfigError(lines)
     return config
@@ -206,12 +209,13 @@ def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -
     Raises:
         ExternalServiceError: The program refused the config.
     """
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(dict(config))
+    # Checked before the mock runtime starts, which would otherwise be left with a pending task.
     program = project.directory / PROGRAM_FILE
     if not program.is_file():
         raise ConfigError([f"{project.directory}: has no {PROGRAM_FILE}, the program to render"])
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(dict(config))
 
     def run_program() -> None:
         runpy.run_path(str(program), run_name="__main__")

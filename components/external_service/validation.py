@@ -463,7 +463,7 @@ def _hostname(value: object, field_name: str, report: _Report) -> str | None:
 def _addresses(
     value: object, field_name: str, endpoint_kind: EndpointKind | None, report: _Report
 ) -> tuple[IPAddress, ...]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Sequence):
         report.add(field_name, f"{show(value)} is not a list; give a list of IP addresses")
         return ()
     if not value:
@@ -620,7 +620,7 @@ def _ports(
         if required:
             report.add(field_name, "is missing; give at least one port, e.g. [{port: 3306}]")
         return ()
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Sequence):
         report.add(field_name, f"{show(value)} is not a list; give a list of ports")
         return ()
     if not value and required:
