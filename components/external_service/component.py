@@ -310,13 +310,23 @@ def _resolve_spec(
     if _is_known(values):
         return validate_service(values, label=resource_name, default_service_name=resource_name)
     resolved = pulumi.Output.from_input(cast(dict[str, Any], dict(values)))
-    return resolved.apply(
-        lambda known: _check_layout(
-            validate_service(known, label=resource_name, default_service_name=resource_name),
-            label=resource_name,
-            layout=layout,
-        )
-    )
+    return resolved.apply(partial(_validate_resolved, label=resource_name, layout=layout))
+
+
+def _validate_resolved(
+    known: Mapping[str, object], *, label: str, layout: "_Layout"
+) -> ServiceSpec:
+    """Validates inputs that came from outputs, once they resolve.
+
+    The error is raised while the SDK serializes a child's inputs, where the SDK rewrites any
+    `ValueError` into a message about whichever input it was serializing, with object reprs; a
+    plain `pulumi.RunError` passes through, and the engine prints its message alone.
+    """
+    try:
+        spec = validate_service(known, label=label, default_service_name=label)
+        return _check_layout(spec, label=label, layout=layout)
+    except ValidationError as error:
+        raise pulumi.RunError(str(error)) from error
 
 
 def _check_layout(spec: ServiceSpec, *, label: str, layout: _Layout) -> ServiceSpec:
