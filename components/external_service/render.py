@@ -136,12 +136,29 @@ def read_stack_config(path: Path, *, project: str, stack: str) -> dict[str, str]
                 )
             continue
         # The CLI hands a key given with no value to the program as empty text.
-        config[key] = (
-            "" if value is None else value if isinstance(value, str) else json.dumps(value)
-        )
+        config[key] = "" if value is None else value if isinstance(value, str) else _as_cli(value)
     if lines:
         raise ConfigError(lines)
     return config
+
+
+def _as_cli(value: object) -> str:
+    """A value as the Pulumi CLI writes it for the program: JSON, as Go's encoder writes it.
+
+    Go writes a float with no fraction as a whole number (`3306.0` and `1e3` reach the program
+    as 3306 and 1000), up to the size where it switches to exponent notation.
+    """
+
+    def go_json(item: object) -> object:
+        if isinstance(item, float) and item.is_integer() and abs(item) < 1e21:
+            return int(item)
+        if isinstance(item, dict):
+            return {name: go_json(inner) for name, inner in item.items()}
+        if isinstance(item, list):
+            return [go_json(inner) for inner in item]
+        return item
+
+    return json.dumps(go_json(value), separators=(",", ":"))
 
 
 @dataclass(frozen=True)
