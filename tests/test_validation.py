@@ -311,6 +311,23 @@ REFUSED = [
         {"hostname": "167772165"}, r"hostname '167772165' ends in an all-digit label", id="int-ip"
     ),
     pytest.param(
+        {"hostname": "0x0a050a6d"},
+        r"hostname '0x0a050a6d' is read by resolvers as the IPv4 address 10\.5\.10\.109, not as "
+        r"a DNS name; list the address under addresses instead",
+        id="hostname-hex-ipv4",
+    ),
+    pytest.param(
+        {"hostname": "plat-dev.default.svc.cluster.local"},
+        r"hostname 'plat-dev\.default\.svc\.cluster\.local' is this Service's own in-cluster "
+        r"name, so the CNAME would point at itself and never resolve",
+        id="hostname-itself",
+    ),
+    pytest.param(
+        {"hostname": "plat-dev"},
+        r"hostname 'plat-dev' is this Service's own in-cluster name",
+        id="hostname-itself-short",
+    ),
+    pytest.param(
         {"hostname": "db.localhost"},
         r"hostname 'db\.localhost' names the loopback address of whichever pod resolves it, not "
         r"an external server",

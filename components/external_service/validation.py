@@ -12,6 +12,7 @@ import difflib
 import ipaddress
 import json
 import re
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -209,6 +210,13 @@ def validate_service(
         spelling=spelling,
         report=report,
     )
+    if hostname is not None and service_name is not None and namespace is not None:
+        _not_itself(
+            hostname,
+            own_names=_own_dns_names(service_name, namespace, cluster_domain),
+            field_name=spelling.key("hostname"),
+            report=report,
+        )
     if headless and names_dns_target:
         report.add(
             spelling.key("headless"),
@@ -440,24 +448,63 @@ def _hostname(value: object, field_name: str, report: _Report) -> str | None:
             "at most 253 characters and 63 per label",
         )
         return None
+    not_a_server = _names_no_server(hostname)
+    if not_a_server is not None:
+        report.add(field_name, f"{show(value)} {not_a_server}")
+        return None
+    return hostname
+
+
+def _names_no_server(hostname: str) -> str | None:
+    """Why a well-formed DNS name cannot name an external server, or None when it can."""
     if hostname.rpartition(".")[2].isdigit():
         # No top-level domain is all digits (RFC 3696): '10.5.10', '167772165' or
         # '010.5.10.109' are addresses in disguise, which resolvers read as addresses or not at
         # all, never as names a CNAME can point to.
-        report.add(
-            field_name,
-            f"{show(value)} ends in an all-digit label, so it is an IP address written another "
-            "way, not a DNS name; list the address under addresses instead",
+        return (
+            "ends in an all-digit label, so it is an IP address written another way, not a DNS "
+            "name; list the address under addresses instead"
         )
-        return None
+    if _reads_as_ipv4(hostname):
+        # The resolver in a pod (inet_aton) reads '0x0a000001' or '10.0x5.10.109' as 10.5.10.109.
+        address = socket.inet_ntoa(socket.inet_aton(hostname))
+        return (
+            f"is read by resolvers as the IPv4 address {address}, not as a DNS name; list the "
+            "address under addresses instead"
+        )
     if hostname == "localhost" or hostname.endswith(".localhost"):
+        return (
+            "names the loopback address of whichever pod resolves it, not an external server; "
+            "give the server's own DNS name"
+        )
+    return None
+
+
+def _reads_as_ipv4(hostname: str) -> bool:
+    """Whether the C library's address parser takes the name for an IPv4 address."""
+    try:
+        socket.inet_aton(hostname)
+    except OSError:
+        return False
+    return True
+
+
+def _own_dns_names(service_name: str, namespace: str, cluster_domain: str | None) -> set[str]:
+    """The names by which pods reach this Service: short, with namespace, and fully qualified."""
+    names = {service_name, f"{service_name}.{namespace}", f"{service_name}.{namespace}.svc"}
+    if cluster_domain is not None:
+        names.add(f"{service_name}.{namespace}.svc.{cluster_domain}")
+    return names
+
+
+def _not_itself(hostname: str, *, own_names: set[str], field_name: str, report: _Report) -> None:
+    """Refuses an ExternalName that points at the Service's own name: a CNAME to itself."""
+    if hostname in own_names:
         report.add(
             field_name,
-            f"{show(value)} names the loopback address of whichever pod resolves it, not an "
-            "external server; give the server's own DNS name",
+            f"{show(hostname)} is this Service's own in-cluster name, so the CNAME would point at "
+            "itself and never resolve; give the external server's DNS name",
         )
-        return None
-    return hostname
 
 
 def _addresses(

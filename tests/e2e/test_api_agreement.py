@@ -648,6 +648,16 @@ CASES = [
         id="hostname-all-digit-label",
     ),
     pytest.param(
+        external_name("0x0a050a6d"),
+        stricter("ExternalName is a DNS name", field="hostname", why="inet_aton reads an address"),
+        id="hostname-hex-address",
+    ),
+    pytest.param(
+        external_name(f"{NAME}.{NAMESPACE}.svc.cluster.local"),
+        stricter("ExternalName is not itself", field="hostname", why="a CNAME to itself"),
+        id="hostname-itself",
+    ),
+    pytest.param(
         external_name("db.localhost"),
         stricter("ExternalName is not localhost", field="hostname", why="the pod's own loopback"),
         id="hostname-localhost",
