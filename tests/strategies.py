@@ -6,7 +6,9 @@ that the longest legal names are tried too. They are built from character sets r
 """
 
 import ipaddress
+import socket
 import string
+from collections.abc import Callable
 
 from hypothesis import strategies as st
 
@@ -96,15 +98,34 @@ def is_server_name(name: str) -> bool:
     """Whether a DNS subdomain may be an ExternalName target under the project's rules.
 
     Refused: names over 253 characters, IP addresses, names whose last label is all digits (an
-    address written another way, such as '10.5.10') and localhost.
+    address written another way, such as '10.5.10'), names the C library reads as an IPv4
+    address (such as '0x1') and localhost.
     """
     last_label = name.rpartition(".")[2]
     return (
         len(name) <= 253
         and not parses_as_ip(name)
         and not last_label.isdigit()
+        and not reads_as_ipv4(name)
         and last_label != "localhost"
     )
+
+
+def reads_as_ipv4(name: str) -> bool:
+    """Whether `inet_aton`, as a pod's resolver calls it, reads the name as an IPv4 address."""
+    try:
+        socket.inet_aton(name)
+    except OSError:
+        return False
+    return True
+
+
+def names_other_than(service_name: str) -> Callable[[str], bool]:
+    """A filter for ExternalName targets that are not one of the Service's own names.
+
+    Every in-cluster name of a Service starts with the Service name as its first label.
+    """
+    return lambda hostname: hostname.split(".")[0] != service_name
 
 
 hostnames = st.lists(dns_labels, min_size=1, max_size=4).map(".".join).filter(is_server_name)

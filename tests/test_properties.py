@@ -56,6 +56,7 @@ from tests.strategies import (
     hostnames,
     label_keys,
     label_values,
+    names_other_than,
     parses_as_ip,
     port_names,
     qualified_names,
@@ -306,7 +307,7 @@ def valid_services(
     addresses: tuple[IPAddress, ...] = ()
     headless = False
     if not addresses_only and draw(names_dns_targets):
-        hostname = draw(hostnames)
+        hostname = draw(hostnames.filter(names_other_than(service_name)))
         values[spelling.key("hostname")] = hostname.upper() if draw(st.booleans()) else hostname
         kind = EndpointKind.ENDPOINTS
         if draw(st.booleans()):

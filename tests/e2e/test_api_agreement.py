@@ -41,6 +41,7 @@ from tests.strategies import (
     hostnames,
     label_keys,
     label_values,
+    names_other_than,
     port_names,
     qualified_names,
     service_names,
@@ -826,7 +827,8 @@ def valid_services(draw: st.DrawFn) -> dict[str, Any]:
     """The raw inputs of a valid service: endpoints of either family or both, or a DNS name."""
     values: dict[str, Any] = {"service_name": draw(service_names), "namespace": NAMESPACE}
     if draw(st.integers(min_value=0, max_value=4)) == 0:
-        values["hostname"] = draw(spelled_hostnames)
+        other_name = names_other_than(values["service_name"])
+        values["hostname"] = draw(spelled_hostnames.filter(lambda name: other_name(name.lower())))
         values["ports"] = draw(port_lists(min_size=0, fixed_ports=True))
     else:
         kind = draw(st.sampled_from(list(EndpointKind)))
