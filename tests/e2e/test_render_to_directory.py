@@ -47,3 +47,26 @@ def test_provider_rendered_manifests_match_the_offline_render(
     config["kubernetes:renderYamlToDirectory"] = str(out)
     offline = render_objects(project, stack=stack, config=config)
     assert sorted(rendered, key=key) == sorted(offline, key=key)
+
+
+@pytest.mark.parametrize(
+    "removal",
+    [
+        pytest.param([("destroy", "--yes", "--remove")], id="destroy-remove"),
+        pytest.param([("destroy", "--yes"), ("stack", "rm", "--yes")], id="stack-rm"),
+    ],
+)
+def test_removing_a_stack_leaves_its_file_in_stacks_alone(
+    pulumi_stack: PulumiFactory, removal: list[tuple[str, ...]]
+) -> None:
+    # Pulumi deletes the project's stack file when a stack is removed; the wrapper runs Pulumi
+    # in a project of its own under the state folder, so the reviewed file must survive.
+    stack_file = REPO / "stacks" / "Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    dev = pulumi_stack("dev")
+
+    dev.run("up", "--yes", "--skip-preview", "--non-interactive")
+    for step in removal:
+        dev.run(*step, "--non-interactive")
+
+    assert stack_file.read_bytes() == before
