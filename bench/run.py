@@ -63,6 +63,7 @@ PROCESS_ROLES = {
 # The measures, in the order of the tables and the plot's legend.
 RENDER = "render"
 BASELINE = "baseline"
+BARE_COMPONENT = "baseline_bare_component"
 PREVIEW = "preview"
 UP = "up"
 NOOP = "up_noop"
@@ -77,6 +78,7 @@ SKIP_CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 TITLES = {
     RENDER: "render (component, mocks)",
     BASELINE: "baseline (plain pulumi-kubernetes, mocks)",
+    BARE_COMPONENT: "baseline in a bare ComponentResource (mocks)",
     PREVIEW: "pulumi preview, from empty",
     UP: "pulumi up, from empty",
     NOOP: "pulumi up, no change",
@@ -454,27 +456,38 @@ def render_command(config_file: Path, project_dir: Path) -> list[str | Path]:
 
 
 def run_renders(results: Results, work: Path, runs: int) -> dict[int, Path]:
-    """Measures the component's render and the baseline's, interleaved; returns the outputs."""
+    """Measures the component's render and the two baselines', interleaved; returns the outputs.
+
+    The second baseline is the first with a bare ComponentResource around each pair, which
+    splits the component's cost into what Pulumi charges for any component and the rest.
+    """
+    variants: tuple[tuple[str, Path, dict[str, str]], ...] = (
+        (RENDER, REPO, {}),
+        (BASELINE, BENCH / "baseline", {}),
+        (BARE_COMPONENT, BENCH / "baseline", {"BENCH_BASELINE_PARENT": "component"}),
+    )
     rendered: dict[int, Path] = {}
     for size in results.sizes:
         config_file = write_stack_file(
             work / "stacks" / f"Pulumi.n{size}.yaml", size, namespace="bench"
         )
         for run in range(1, runs + 1):
-            for measure_name, project in ((RENDER, REPO), (BASELINE, BENCH / "baseline")):
+            for measure_name, project, extra_env in variants:
                 out = work / "render" / f"{measure_name}-n{size}-r{run}.yaml"
                 sample = measure(
                     render_command(config_file, project),
                     log=work / "logs" / f"{measure_name}-n{size}-r{run}.log",
                     stdout=out,
+                    env={**os.environ, **extra_env},
                 )
                 results.add(measure_name, size, sample)
                 print(f"bench: {measure_name} N={size} run {run}: {sample.seconds:.2f} s")
-        # The comparison is fair only if both declare exactly the same objects.
+        # The comparison is fair only if all declare exactly the same objects.
         component_yaml = (work / "render" / f"{RENDER}-n{size}-r1.yaml").read_text()
-        baseline_yaml = (work / "render" / f"{BASELINE}-n{size}-r1.yaml").read_text()
-        if component_yaml != baseline_yaml:
-            raise SystemExit(f"bench: at N={size} the baseline renders other objects; fix it")
+        for measure_name, _project, _env in variants[1:]:
+            other_yaml = (work / "render" / f"{measure_name}-n{size}-r1.yaml").read_text()
+            if other_yaml != component_yaml:
+                raise SystemExit(f"bench: at N={size} {measure_name} renders other objects; fix it")
         rendered[size] = work / "render" / f"{RENDER}-n{size}-r1.yaml"
     return rendered
 
@@ -910,10 +923,11 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
         "",
         "## Ratios",
         "",
-        "| N | render / baseline (component overhead) | pulumi up / kubectl apply "
+        "| N | render / baseline (component overhead) | bare component / baseline (Pulumi's "
+        "cost of a component) | render / bare component (the rest) | pulumi up / kubectl apply "
         "| pulumi up / client creates | pulumi up / up without checkpoints "
         "| no-change up / kubectl apply | client write rate (objects/s) | pulumi up (objects/s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         client_loop = [
@@ -926,6 +940,8 @@ def write_report(results: Results, path: Path, plot: Path) -> None:
         client = results.median(CLIENT, size)
         lines.append(
             f"| {size} | {_ratio(results.median(RENDER, size), results.median(BASELINE, size))} "
+            f"| {_ratio(results.median(BARE_COMPONENT, size), results.median(BASELINE, size))} "
+            f"| {_ratio(results.median(RENDER, size), results.median(BARE_COMPONENT, size))} "
             f"| {_ratio(up, results.median(KUBECTL, size))} | {_ratio(up, client)} "
             f"| {_ratio(up, results.median(UP_UNSAVED, size))} "
             f"| {_ratio(results.median(NOOP, size), results.median(KUBECTL, size))} "

@@ -7,8 +7,13 @@ entry with the same manifests, but with no component, no validation and no stack
 running both under the same mock runtime shows what the component costs. It understands only what
 `bench/run.py` generates: addresses, ports with an optional name and a `namespace`; anything else
 in a stack file is ignored.
+
+With `BENCH_BASELINE_PARENT=component` in the environment, each Service and Endpoints pair gets a
+bare `pulumi.ComponentResource` as its parent (no inputs, no validation, no outputs of its own):
+beside the two other renders, that shows what Pulumi itself charges for a component.
 """
 
+import os
 from typing import Any
 
 import pulumi
@@ -26,6 +31,7 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
 config = pulumi.Config("external-services")
 namespace = config.get("namespace") or "default"
 entries: list[dict[str, Any]] = config.require_object("services")
+with_parent = os.environ.get("BENCH_BASELINE_PARENT") == "component"
 
 for entry in entries:
     name: str = entry["name"]
@@ -42,11 +48,20 @@ for entry in entries:
         service_ports.append(service_port)
         endpoint_ports.append(endpoint_port)
 
+    opts = None
+    if with_parent:
+        parent = pulumi.ComponentResource(t="bench:index:Pair", name=name, props=None, opts=None)
+        parent.register_outputs({})
+        opts = pulumi.ResourceOptions(parent=parent)
     k8s.core.v1.Service(
-        resource_name=name, metadata=metadata, spec=ServiceSpecArgsDict(ports=service_ports)
+        resource_name=name,
+        metadata=metadata,
+        spec=ServiceSpecArgsDict(ports=service_ports),
+        opts=opts,
     )
     k8s.core.v1.Endpoints(
         resource_name=name,
+        opts=opts,
         metadata=metadata,
         subsets=[
             EndpointSubsetArgsDict(
