@@ -425,7 +425,7 @@ def test_config_spelling_names_fields_as_the_stack_file_does() -> None:
         "plat-dev: endpointKind 'Slices' is not an endpoint kind; use one of Endpoints, "
         "EndpointSlice, Both",
         "plat-dev: ports[0].targetPort 32001 differs from port 8200; a headless Service only "
-        "answers DNS, so nothing translates the port, so port and targetPort must be equal",
+        "answers DNS, so nothing translates the port: port and targetPort must be equal",
     )
 
 

@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "--project-dir",
         type=Path,
         default=Path.cwd(),
-        help="folder of Pulumi.yaml, or one below it (default: the current folder)",
+        help="folder of Pulumi.yaml, or one below it (default: the current folder, or the "
+        "nearest above it that holds a Pulumi.yaml)",
     )
     return parser
 

@@ -730,7 +730,7 @@ def _port(
     if fixed_ports is not None and number is not None and target is not None and number != target:
         report.add(
             key("target_port"),
-            f"{target} differs from port {number}; {fixed_ports}, so port and "
+            f"{target} differs from port {number}; {fixed_ports}: port and "
             f"{spelling.port_key('target_port')} must be equal",
         )
     if len(report.problems) > problems_before or number is None or target is None:
