@@ -99,6 +99,26 @@ REFUSED = [
         r"take as octal",
         id="ipv4-leading-zero-is-ambiguous",
     ),
+    # Four groups of digits that are no address: the octet out of range is named, not zeros.
+    pytest.param(
+        with_address("10.0.0.256"),
+        r"addresses\[0\] '10\.0\.0\.256' is not an IPv4 address: octet 256 is larger than "
+        r"255; each of the four octets is a number from 0 to 255",
+        id="ipv4-octet-out-of-range",
+    ),
+    pytest.param(
+        with_address("999.1.1.1"),
+        r"addresses\[0\] '999\.1\.1\.1' is not an IPv4 address: octet 999 is larger than 255",
+        id="ipv4-first-octet-out-of-range",
+    ),
+    # The advice to write the IPv4 address instead must not point at an address refused itself.
+    pytest.param(
+        with_address("::ffff:127.0.0.1"),
+        r"addresses\[0\] '::ffff:127\.0\.0\.1' is an IPv4-mapped IPv6 address, which "
+        r"Kubernetes refuses; the IPv4 address inside it, '127\.0\.0\.1', is a loopback "
+        r"address; Kubernetes rejects loopback endpoints$",
+        id="ipv4-mapped-loopback",
+    ),
     pytest.param(
         with_address(" 10.5.10.109"),
         r"addresses\[0\] ' 10\.5\.10\.109' is not an IP address",

@@ -46,7 +46,7 @@ _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _QUALIFIED_NAME_PART = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)")
-_LEADING_ZERO_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+_DOTTED_QUAD = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 _PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9]|-(?!-))*")
 
 SERVICE_KEYS = (
@@ -551,12 +551,8 @@ def _address(raw: object, field_name: str, report: _Report) -> IPAddress | None:
         )
         return None
     address = _parse_ip(raw)
-    if address is None and _LEADING_ZERO_IPV4.fullmatch(raw):
-        report.add(
-            field_name,
-            f"{show(raw)} has an octet with a leading zero, which some readers take as octal; "
-            "write each octet without leading zeros",
-        )
+    if address is None and _DOTTED_QUAD.fullmatch(raw):
+        report.add(field_name, f"{show(raw)} {_dotted_quad_problem(raw)}")
         return None
     if address is None:
         report.add(
@@ -572,6 +568,21 @@ def _address(raw: object, field_name: str, report: _Report) -> IPAddress | None:
     return address
 
 
+def _dotted_quad_problem(raw: str) -> str:
+    """Why four dot-separated groups of digits that do not parse are not an IPv4 address."""
+    octets = raw.split(".")
+    too_large = [octet for octet in octets if int(octet) > 255]
+    if too_large:
+        return (
+            f"is not an IPv4 address: octet {too_large[0]} is larger than 255; each of the four "
+            "octets is a number from 0 to 255"
+        )
+    return (
+        "has an octet with a leading zero, which some readers take as octal; write each octet "
+        "without leading zeros"
+    )
+
+
 def _unusable_address_reason(address: IPAddress) -> str | None:
     """Why an address cannot be an endpoint, or None; the first reason that applies."""
     return _refused_by_kubernetes(address) or _refused_by_project(address)
@@ -580,10 +591,14 @@ def _unusable_address_reason(address: IPAddress) -> str | None:
 def _refused_by_kubernetes(address: IPAddress) -> str | None:
     """Why the API server would refuse the address as an endpoint, or None."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return (
-            "is an IPv4-mapped IPv6 address, which Kubernetes refuses; write the IPv4 "
-            f"address '{address.ipv4_mapped}' instead"
+        # The advice to write the IPv4 address only holds where that address is usable itself.
+        inner_reason = _unusable_address_reason(address.ipv4_mapped)
+        advice = (
+            f"the IPv4 address inside it, '{address.ipv4_mapped}', {inner_reason}"
+            if inner_reason is not None
+            else f"write the IPv4 address '{address.ipv4_mapped}' instead"
         )
+        return f"is an IPv4-mapped IPv6 address, which Kubernetes refuses; {advice}"
     if address.is_unspecified:
         return (
             "is the unspecified address, which is not a destination; give the server's own "
