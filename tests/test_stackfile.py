@@ -32,6 +32,12 @@ def refusal(tmp_path: Path, text: str) -> str:
         pytest.param("off", "off", id="off is text"),
         pytest.param("1:20", "1:20", id="sexagesimal is text"),
         pytest.param("2024-13-45", "2024-13-45", id="no real date is text"),
+        # Go's time.Parse, as yaml.v3 calls it, takes a 'T' only with a zone, a space only
+        # without one.
+        pytest.param("2024-01-01T10:00:00", "2024-01-01T10:00:00", id="T time with no zone"),
+        pytest.param(
+            "2024-01-01 10:00:00 +01:00", "2024-01-01 10:00:00 +01:00", id="spaced time with zone"
+        ),
         # Spellings whose value a reader sees: yaml.v3 agrees on each.
         pytest.param("3306", 3306, id="decimal"),
         pytest.param("+5", 5, id="signed decimal"),
@@ -84,6 +90,11 @@ def test_plain_scalars_read_as_the_pulumi_cli_reads_them(
             id="date and time",
         ),
         pytest.param(
+            "2024-01-01T10:00:00.5+01:00",
+            "2024-01-01T10:00:00.5+01:00 is read by the Pulumi CLI as a timestamp",
+            id="T time with zone",
+        ),
+        pytest.param(
             "0x" + "f" * 40,
             "is a number of more than 64 bits, which the Pulumi CLI does not read as a number",
             id="too long a number",
@@ -133,3 +144,56 @@ def test_merge_keys_are_read_as_yaml_v3_reads_them(tmp_path: Path) -> None:
         "base": {"addresses": ["10.0.0.1"], "ports": [{"port": 80}], "name": "base"},
         "services": [{"addresses": ["10.0.0.1"], "ports": [{"port": 80}], "name": "web"}],
     }, "the key written beside the merge key must win over the merged one"
+
+
+@pytest.mark.parametrize(("key", "kind"), [("[a, b]", "list"), ("{a: 1}", "mapping")])
+def test_a_key_that_is_a_list_or_a_mapping_is_refused(tmp_path: Path, key: str, kind: str) -> None:
+    line = refusal(tmp_path, f"config:\n  ? {key}\n  : x\n")
+
+    assert (
+        line
+        == f"is not a valid stack file: line 2, column 5: a key is a {kind}; write the key as text"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("x: &a [*a]\n", id="list"),
+        pytest.param("x: &a {b: *a}\n", id="mapping"),
+        pytest.param("x: &a {b: [c, {d: *a}]}\n", id="deeper"),
+    ],
+)
+def test_an_anchor_that_holds_an_alias_of_itself_is_refused(tmp_path: Path, text: str) -> None:
+    line = refusal(tmp_path, text)
+
+    assert line == (
+        "line 1: an anchor's value holds an alias of itself, which never ends; the Pulumi CLI "
+        "refuses it"
+    )
+
+
+def nested_aliases(levels: int) -> str:
+    """A document of `levels` lists, each holding nine aliases of the one before."""
+    lines = ["x:", '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [
+        f"  l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]" for level in range(1, levels)
+    ]
+    return "\n".join([*lines, "config: {}", ""])
+
+
+def test_aliases_that_expand_a_small_file_enormously_are_refused_at_once(tmp_path: Path) -> None:
+    # Nine levels stand for 387 million values; read out, they would hang the render.
+    line = refusal(tmp_path, nested_aliases(levels=9))
+
+    assert "its aliases (*name) expand it to more than" in line
+    assert "which the Pulumi CLI refuses as excessive aliasing; write the values out" in line
+
+
+def test_aliases_within_what_the_pulumi_cli_allows_are_read(tmp_path: Path) -> None:
+    # Three levels: 729 values from a few lines, under the CLI's thresholds.
+    document = read(tmp_path, nested_aliases(levels=3))
+
+    assert isinstance(document, dict)
+    assert len(document["x"]["l2"]) == 9
+    assert document["x"]["l2"][8][8][8] == "lol"

@@ -14,6 +14,7 @@ win over merged ones.
 
 import datetime
 import re
+from collections.abc import Hashable
 from pathlib import Path
 
 import yaml
@@ -33,11 +34,13 @@ _FLOAT = re.compile(
 )
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 # yaml.v3 tries a timestamp first for any plain scalar that starts with four digits and '-', and
-# takes it when Go's time.Parse accepts a date, or a date and time, in one of these forms.
+# takes it when Go's time.Parse accepts one of its formats: a date alone; a date, 'T' or 't', a
+# time and a zone ('Z' or '+01:00'); or a date, one space and a time with no zone. Other text of
+# that look, `2024-01-01T10:00:00` with no zone say, stays text.
 _TIMESTAMP = re.compile(
     r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
-    r"(?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2}):(?P<second>[0-9]{1,2})"
-    r"(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$"
+    r"(?:(?:[Tt](?P<time>[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]+)?)(?:Z|[-+][0-9]{2}:[0-9]{2}))"
+    r"|(?: (?P<local_time>[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]+)?)))?$"
 )
 # Whole numbers written so that a reader sees the number yaml.v3 reads: decimal digits with no
 # leading zero, or a 0o or 0x prefix.
@@ -45,6 +48,11 @@ _PLAIN_DECIMAL = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _PREFIXED = re.compile(r"^[-+]?(?:0o[0-7]+|0x[0-9a-fA-F]+)$")
 # yaml.v3 reads a number into 64 bits; a longer one is neither a port nor anything else here.
 _LARGEST_NUMBER = 2**64 - 1
+# yaml.v3 refuses a document whose aliases make up too large a share of the values it decodes
+# (a few hundred bytes of nested aliases can stand for billions of values); the share allowed
+# falls from 99% up to 400,000 decoded values to 10% from 4,000,000 on.
+_ALIAS_RATIO_LOW_COUNT = 400_000
+_ALIAS_RATIO_HIGH_COUNT = 4_000_000
 
 
 class _StackFileLoader(yaml.SafeLoader):
@@ -62,6 +70,14 @@ class _StackFileLoader(yaml.SafeLoader):
                     None,
                     None,
                     "a key is null (empty, ~ or null); write the key as text, in quotes",
+                    key_node.start_mark,
+                )
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"a key is a {'list' if isinstance(key, list) else 'mapping'}; "
+                    "write the key as text",
                     key_node.start_mark,
                 )
             if key in seen:
@@ -149,9 +165,11 @@ def _is_timestamp(written: str) -> bool:
         datetime.date(int(found["year"]), int(found["month"]), int(found["day"]))
     except ValueError:
         return False
-    if found["hour"] is None:
+    time = found["time"] or found["local_time"]
+    if time is None:
         return True
-    return int(found["hour"]) < 24 and int(found["minute"]) < 60 and int(found["second"]) < 60
+    hour, minute, second = (int(float(part)) for part in time.split(":"))
+    return hour < 24 and minute < 60 and second < 60
 
 
 # Start from no implicit types at all, then add back exactly YAML 1.2's core schema. Timestamps,
@@ -195,14 +213,88 @@ def load_yaml(path: Path) -> object:
             [f"{path}: is not UTF-8 text (byte {error.start}); save it as UTF-8"]
         ) from None
 
+    loader = _StackFileLoader(text)
     try:
-        document = yaml.load(text, Loader=_StackFileLoader)
+        root = loader.get_single_node()
+        # Aliases are checked on the node graph, before they are expanded into values.
+        if root is not None:
+            _check_aliases(root, path=path)
+        document = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
         raise ConfigError([f"{path}: is not a valid stack file: {_one_line(error)}"]) from None
+    except ConfigError:
+        raise
     except (ValueError, RecursionError) as error:
         raise ConfigError([f"{path}: holds a value that cannot be read: {error}"]) from None
+    finally:
+        loader.dispose()
     _check_plain_data(document, path=path, where="")
     return document
+
+
+def _check_aliases(root: yaml.Node, *, path: Path) -> None:
+    """Refuses an anchor inside its own value, and aliases that expand a file enormously.
+
+    yaml.v3 refuses both; the second is the "billion laughs" file, a few hundred bytes of nested
+    aliases that stand for billions of values. PyYAML shares one node between an anchor and its
+    aliases, so a node met again is met through an alias, and so is everything below it.
+    Counting as yaml.v3 does keeps the two readers in step, and this walk stops as soon as the
+    aliased share passes what yaml.v3 allows.
+    """
+    met: set[int] = set()
+    inside: set[int] = set()
+    decoded = aliased = 0
+    # Each entry is a node to visit (with whether it is reached through an alias), or the id of
+    # a node whose children are all visited, to leave it.
+    pending: list[tuple[yaml.Node, bool] | int] = [(root, False)]
+    while pending:
+        entry = pending.pop()
+        if isinstance(entry, int):
+            inside.discard(entry)
+            continue
+        node, through_alias = entry
+        if id(node) in inside:
+            raise ConfigError(
+                [
+                    f"{path}: line {node.start_mark.line + 1}: an anchor's value holds an alias "
+                    "of itself, which never ends; the Pulumi CLI refuses it"
+                ]
+            )
+        again = id(node) in met
+        if again:
+            # The alias itself, which yaml.v3 counts apart from the value it stands for.
+            decoded += 1
+            aliased += through_alias
+        through_alias = through_alias or again
+        met.add(id(node))
+        decoded += 1
+        aliased += through_alias
+        if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+            raise ConfigError(
+                [
+                    f"{path}: its aliases (*name) expand it to more than {decoded:,} values, "
+                    "nearly all of them copies, which the Pulumi CLI refuses as excessive "
+                    "aliasing; write the values out instead"
+                ]
+            )
+        inside.add(id(node))
+        pending.append(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        pending.extend((child, through_alias) for child in reversed(children))
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    """The share of aliased values yaml.v3 allows after decoding this many values."""
+    if decoded <= _ALIAS_RATIO_LOW_COUNT:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH_COUNT:
+        return 0.10
+    span = _ALIAS_RATIO_HIGH_COUNT - _ALIAS_RATIO_LOW_COUNT
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW_COUNT) / span
 
 
 def _check_plain_data(value: object, *, path: Path, where: str) -> None:

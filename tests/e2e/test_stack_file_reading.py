@@ -16,6 +16,7 @@ import pytest
 from external_service.errors import ConfigError
 from external_service.render import read_stack_config
 from tests.e2e.conftest import PULUMI_TIMEOUT, toolchain_environment
+from tests.test_stackfile import nested_aliases
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +38,8 @@ ACCEPTED_VALUES = {
     "null_value": "~",
     "quoted_leading_zero": "'03306'",
     "quoted_date": "'2024-01-01'",
+    "t_time_without_zone": "2024-01-01T10:00:00",
+    "spaced_time_with_zone": "2024-01-01 10:00:00 +01:00",
 }
 
 # Spellings the render refuses, with what the CLI reads instead.
@@ -46,6 +49,7 @@ REFUSED_VALUES = [
     pytest.param("3_306", 3306, id="underscore"),
     pytest.param("0b101", 5, id="binary"),
     pytest.param("2024-01-01", "2024-01-01 00:00:00 +0000 UTC", id="date"),
+    pytest.param("2024-01-01T10:00:00Z", "2024-01-01 10:00:00 +0000 UTC", id="T time with zone"),
 ]
 
 
@@ -135,3 +139,23 @@ def test_a_refused_spelling_is_one_the_cli_reads_otherwise(
         read_stack_config(stack_file, project=PROJECT, stack="reading")
     (their_service,) = cli_config(stack_file, tmp_path)[f"{PROJECT}:services"]
     assert their_service["value"] == cli_reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(nested_aliases(levels=9), id="excessive aliasing"),
+        pytest.param("x: &a [*a]\nconfig: {}\n", id="anchor that holds itself"),
+    ],
+)
+def test_alias_files_the_render_refuses_the_cli_refuses(tmp_path: Path, text: str) -> None:
+    stack_file = tmp_path / "Pulumi.reading.yaml"
+    stack_file.write_text(text)
+
+    with pytest.raises(ConfigError):
+        read_stack_config(stack_file, project=PROJECT, stack="reading")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        cli_config(stack_file, tmp_path)
+    assert "alias" in refused.value.stderr or "contains itself" in refused.value.stderr, (
+        refused.value.stderr
+    )
