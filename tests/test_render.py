@@ -5,6 +5,8 @@ change to what a stack would create shows up in review as a diff of Kubernetes o
 them with `pytest --snapshot-update` after checking the diff.
 """
 
+import errno
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +175,30 @@ def test_out_refuses_a_folder_with_files(
     assert "is not a new or empty folder" in capsys.readouterr().err
 
 
+def test_out_leaves_nothing_behind_when_writing_fails_halfway(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out_dir = tmp_path / "manifests"
+    written: list[Path] = []
+    write_text = Path.write_text
+
+    def fill_the_disk_after_one_file(path: Path, text: str) -> int:
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(path)
+        return write_text(path, text)
+
+    monkeypatch.setattr(Path, "write_text", fill_the_disk_after_one_file)
+    code = main(["render", "--stack", "prod", "--project-dir", str(REPO), "--out", str(out_dir)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"error: --out {out_dir}: cannot be written: No space left on device\n"
+    )
+    assert written, "the first file should have been written before the failure"
+    assert list(tmp_path.iterdir()) == [], "no file and no partial folder may be left behind"
+
+
 def test_config_file_renders_a_proposed_change(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,3 +221,45 @@ def test_render_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
         outputs.append(capsys.readouterr().out)
 
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+# Renders many services, then counts the event loops still open before and after the command
+# line's clean-up.
+OPEN_LOOPS = """
+import asyncio, gc, sys
+from external_service import cli, render
+
+def open_loops():
+    gc.collect()
+    return sum(
+        isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed() for o in gc.get_objects()
+    )
+
+assert cli.main(["render", "--config-file", sys.argv[1]]) == 0
+before = open_loops()
+render.close_event_loops()
+print(before, open_loops())
+"""
+
+
+def test_the_command_line_leaves_no_event_loop_open(tmp_path: Path) -> None:
+    # An open loop of the mock runtime's worker threads, collected at interpreter exit, prints a
+    # traceback now and then after a render that succeeded; more services, more threads.
+    services = [
+        {"name": f"db-{index}", "addresses": [f"10.5.10.{index}"], "ports": [{"port": 3306}]}
+        for index in range(1, 25)
+    ]
+    config_file = tmp_path / "Pulumi.many.yaml"
+    config_file.write_text(yaml.safe_dump({"config": {"external-services:services": services}}))
+
+    finished = subprocess.run(
+        [sys.executable, "-c", OPEN_LOOPS, str(config_file)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    before, after = (int(count) for count in finished.stdout.split()[-2:])
+    assert before > 1, "the render should have opened loops in the runtime's worker threads"
+    assert after == 0, finished.stderr

@@ -9,10 +9,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from external_service.errors import ConfigError, ExternalServiceError
 from external_service.render import (
     Project,
+    close_event_loops,
     read_stack_config,
     render_objects,
     stack_name_of,
@@ -21,6 +23,13 @@ from external_service.render import (
 )
 
 EXIT_INVALID = 1
+
+
+def run() -> NoReturn:
+    """Runs the command line as a process: exits with its code, leaving no event loop open."""
+    code = main()
+    close_event_loops()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

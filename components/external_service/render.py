@@ -6,8 +6,14 @@ records, in a fixed order and with keys sorted, are the rendered objects: there 
 generator that could disagree with what `pulumi up` would send.
 """
 
+import asyncio
+import contextlib
 import json
+import os
 import runpy
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +199,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         """Records one registration and answers with an ID and the inputs as state."""
+        _note_thread_loop()
         self.registrations.append(
             Registration(
                 typ=args.typ,
@@ -209,6 +216,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """Answers function calls with nothing; the program makes none."""
+        _note_thread_loop()
         return {}, None
 
 
@@ -244,6 +252,29 @@ def render_objects(project: Project, *, stack: str, config: Mapping[str, str]) -
     return sorted(mocks.objects, key=object_order)
 
 
+# The mock runtime answers registrations in a pool of threads and gives each thread an event loop
+# of its own, which it reuses for every later render in the same process and never closes. Left
+# open, such a loop is collected while the interpreter shuts down, after the files it holds, and
+# prints a traceback after a render that succeeded; `close_event_loops` closes them before that.
+_thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+
+def _note_thread_loop() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        _thread_loops.add(asyncio.get_event_loop())
+
+
+def close_event_loops() -> None:
+    """Closes the event loops the mock runtime opened; call it once no render is left to run."""
+    loops = {*_thread_loops}
+    with contextlib.suppress(RuntimeError):
+        loops.add(asyncio.get_event_loop())
+    for loop in loops:
+        if not loop.is_running():
+            loop.close()
+    _thread_loops.clear()
+
+
 def to_yaml(objects: list[Manifest]) -> str:
     """Writes objects as one multi-document YAML text."""
     return yaml.safe_dump_all(
@@ -255,7 +286,8 @@ def write_files(objects: list[Manifest], out_dir: Path) -> list[Path]:
     """Writes one YAML file per object, `<namespace>/<kind>-<name>.yaml`, into a new folder.
 
     Kinds hold no '-', so the first one in a file name ends the kind: no two objects can share a
-    file.
+    file. The files are written into a folder beside `out_dir`, which is renamed to `out_dir` once
+    all are written: a failure halfway (a full disk, say) leaves no partial set behind.
 
     Raises:
         ConfigError: The folder exists and is not empty, so stale files could mislead a reviewer,
@@ -263,21 +295,38 @@ def write_files(objects: list[Manifest], out_dir: Path) -> list[Path]:
     """
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConfigError([f"--out {out_dir}: is not a new or empty folder; give one"])
-    paths: list[Path] = []
+    relative_paths = [
+        Path(manifest["metadata"]["namespace"])
+        / f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
+        for manifest in objects
+    ]
+    partial: Path | None = None
     try:
-        for manifest in objects:
-            metadata = manifest["metadata"]
-            path = (
-                out_dir
-                / metadata["namespace"]
-                / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
-            )
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        for manifest, relative in zip(objects, relative_paths, strict=True):
+            path = partial / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False))
-            paths.append(path)
+        # mkdtemp makes a folder only its owner may read; the result gets the usual mode.
+        partial.chmod(_FOLDER_MODE & ~_current_umask())
+        # rename(2) replaces an empty folder in one step.
+        partial.rename(out_dir)
     except OSError as error:
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
         raise ConfigError([f"--out {out_dir}: cannot be written: {error.strerror}"]) from error
-    return paths
+    return [out_dir / relative for relative in relative_paths]
+
+
+_FOLDER_MODE = 0o777
+
+
+def _current_umask() -> int:
+    """The process's umask, which can only be read by setting it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def object_order(manifest: Manifest) -> tuple[str, str, int, str]:
