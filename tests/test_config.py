@@ -60,6 +60,14 @@ def test_missing_services_key_is_an_error() -> None:
     )
 
 
+def test_an_empty_list_of_services_is_an_error() -> None:
+    # `pulumi up` with no services deletes every service of the stack; destroy says so plainly.
+    assert refused_lines(stack_config(services=[])) == (
+        "stack dev: external-services:services is an empty list; list the external services of "
+        "this stack under it (to remove every service of the stack, run pulumi destroy)",
+    )
+
+
 def test_services_must_be_a_list() -> None:
     assert refused_lines(stack_config(services={"plat-dev": PLAT_DEV}))[0].startswith(
         'stack dev: external-services:services {"plat-dev": '

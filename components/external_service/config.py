@@ -184,6 +184,14 @@ def _service_entries(config: ConfigSource, fail: Callable[[str, str], None]) -> 
     if not isinstance(entries, list):
         fail(key, f"{show(entries)} is not a list; give a list of services")
         return []
+    if not entries:
+        # An empty list would have `pulumi up` delete every service of the stack: more likely a
+        # file with its entries commented out than a wish, and `pulumi destroy` says it plainly.
+        fail(
+            key,
+            "is an empty list; list the external services of this stack under it (to remove "
+            "every service of the stack, run pulumi destroy)",
+        )
     return entries
 
 
