@@ -151,6 +151,48 @@ def test_unknown_stack_names_the_known_ones() -> None:
     assert f"known stacks: {', '.join(STACKS)}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        # A stack name also names a file: `../x` would read a file outside the stack folder.
+        pytest.param(
+            ["--stack", "../prod"],
+            "error: --stack '../prod': is not a stack name; Pulumi takes 1 to 100 letters, "
+            "digits, '-', '_' and '.'",
+            id="stack outside the stack folder",
+        ),
+        pytest.param(
+            ["--config-file", "stacks/Pulumi.dev.yaml", "--stack-name", "dev stack"],
+            "error: --stack-name 'dev stack': is not a stack name",
+            id="stack name with a space",
+        ),
+    ],
+)
+def test_a_stack_name_pulumi_would_refuse_is_refused(arguments: list[str], message: str) -> None:
+    result = render(*arguments)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+
+
+def test_a_config_file_whose_name_is_no_stack_name_asks_for_one(tmp_path: Path) -> None:
+    proposed = tmp_path / "my proposal.yaml"
+    proposed.write_text((REPO / "stacks" / "Pulumi.dev.yaml").read_text())
+
+    refused = render("--config-file", str(proposed))
+    named = render("--config-file", str(proposed), "--stack-name", "dev")
+
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: --config-file {proposed}: the stack name from its file name, 'my proposal': is "
+        "not a stack name; Pulumi takes 1 to 100 letters, digits, '-', '_' and '.'; give one "
+        "with --stack-name\n"
+    )
+    assert named.returncode == 0
+    assert "name: plat-dev" in named.stdout
+
+
 def test_out_writes_one_file_per_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "manifests"
 

@@ -14,6 +14,7 @@ from typing import NoReturn
 from external_service.errors import ConfigError, ExternalServiceError
 from external_service.render import (
     Project,
+    check_stack_name,
     close_event_loops,
     read_stack_config,
     render_objects,
@@ -81,11 +82,18 @@ def _render(arguments: argparse.Namespace) -> int:
     project = Project.find(arguments.project_dir.resolve())
     if arguments.config_file is not None:
         config_file: Path = arguments.config_file
-        stack = arguments.stack_name or stack_name_of(config_file)
+        if arguments.stack_name is not None:
+            stack = check_stack_name(arguments.stack_name, given_by="--stack-name")
+        else:
+            stack = check_stack_name(
+                stack_name_of(config_file),
+                given_by=f"--config-file {config_file}: the stack name from its file name,",
+                advice="; give one with --stack-name",
+            )
     elif arguments.stack_name is not None:
         raise ConfigError(["--stack-name goes with --config-file; --stack names the stack already"])
     else:
-        stack = arguments.stack
+        stack = check_stack_name(arguments.stack, given_by="--stack")
         config_file = project.stack_file(stack)
 
     config = read_stack_config(config_file, project=project.name, stack=stack)

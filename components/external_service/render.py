@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import runpy
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from external_service.errors import ConfigError
 from external_service.manifests import Manifest
 from external_service.spec import SERVICE_NAME_LABEL
 from external_service.stackfile import load_yaml
+from external_service.validation import show
 
 PROJECT_FILE = "Pulumi.yaml"
 PROGRAM_FILE = "__main__.py"
@@ -89,6 +91,32 @@ class Project:
             path.name.removeprefix("Pulumi.").removesuffix(".yaml")
             for path in self.stack_config_dir.glob("Pulumi.*.yaml")
         )
+
+
+# What Pulumi takes as a stack name (without an organization and project in front).
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def check_stack_name(stack: str, *, given_by: str, advice: str = "") -> str:
+    """Returns the stack name when Pulumi would take it; it also names the stack's file.
+
+    Args:
+        stack: The name.
+        given_by: Where it came from, for the message: `--stack`, say.
+        advice: What to do instead, added to the message.
+
+    Raises:
+        ConfigError: Pulumi would refuse the name, or it would name a file outside the stack
+            folder (`../x`).
+    """
+    if _STACK_NAME.fullmatch(stack) and stack not in (".", ".."):
+        return stack
+    raise ConfigError(
+        [
+            f"{given_by} {show(stack)}: is not a stack name; Pulumi takes 1 to 100 letters, "
+            f"digits, '-', '_' and '.'{advice}"
+        ]
+    )
 
 
 def stack_name_of(config_file: Path) -> str:
