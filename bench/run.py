@@ -17,6 +17,7 @@ written to `bench/results.md` and `bench/results.png`. See `bench/README.md`.
 """
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -189,6 +190,21 @@ def tree_snapshot(root: int) -> TreeSnapshot:
     return TreeSnapshot(rss_kib=rss, cpu_seconds=cpu_seconds)
 
 
+def kill_tree(root: int) -> None:
+    """Kills a process, its process group and every descendant.
+
+    The Pulumi CLI starts its plugins (language host, provider) in process groups of their own,
+    so killing the command's group alone would leave them running. The tree is read before
+    anything is killed: an orphan's parent becomes init, and it could no longer be found.
+    """
+    descendants = tree_snapshot(root).cpu_seconds
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(root, signal.SIGKILL)
+    for pid in descendants:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 class TreeSampler(threading.Thread):
     """Samples a process tree until stopped: peak summed memory, CPU time per process."""
 
@@ -341,9 +357,7 @@ def measure(
             sampler.start()
         if attach is not None:
             attach.start(process.pid)
-        timer = (
-            threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL)) if timeout else None
-        )
+        timer = threading.Timer(timeout, kill_tree, (process.pid,)) if timeout else None
         if timer is not None:
             timer.start()
         try:
