@@ -15,7 +15,7 @@ import re
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from external_service.errors import Problem, ValidationError
 from external_service.spec import (
@@ -507,10 +507,15 @@ def _not_itself(hostname: str, *, own_names: set[str], field_name: str, report: 
         )
 
 
+def _is_list(value: object) -> TypeGuard[Sequence[object]]:
+    """Whether a value is a list of items; text and bytes are sequences too, of characters."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
 def _addresses(
     value: object, field_name: str, endpoint_kind: EndpointKind | None, report: _Report
 ) -> tuple[IPAddress, ...]:
-    if isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Sequence):
+    if not _is_list(value):
         report.add(field_name, f"{show(value)} is not a list; give a list of IP addresses")
         return ()
     if not value:
@@ -682,7 +687,7 @@ def _ports(
         if required:
             report.add(field_name, "is missing; give at least one port, e.g. [{port: 3306}]")
         return ()
-    if isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Sequence):
+    if not _is_list(value):
         report.add(field_name, f"{show(value)} is not a list; give a list of ports")
         return ()
     if not value and required:
